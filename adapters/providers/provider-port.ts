@@ -1,0 +1,91 @@
+import type { Readable } from 'node:stream';
+import type { OwnerType, ProviderId, Visibility } from '../../core/model.js';
+
+/** Where and as whom a workspace reaches its provider. */
+export interface ProviderConnection {
+  provider: ProviderId;
+  /** DESIGN §7: the API root for GitHub Enterprise, the host for the others, a prefix for git. */
+  baseUrl: string | null;
+  owner: string;
+  ownerType: OwnerType;
+  token: string;
+}
+
+export interface ValidationReport {
+  /** The login the token belongs to; null where the provider has no such notion (plain git). */
+  account: string | null;
+  /** Permissions the token lacks, each in words an admin can act on. Empty when all are there. */
+  missingPermissions: string[];
+}
+
+export interface RepoInfo {
+  owner: string;
+  name: string;
+  /** The page a person opens in a browser. */
+  htmlUrl: string;
+  defaultBranch: string | null;
+  private: boolean;
+  /** Topics as the listing reported them; null where the provider has none. */
+  topics: string[] | null;
+}
+
+export interface RepoListOptions {
+  /** List only repositories with this topic, where the provider can filter on it. */
+  topic?: string;
+}
+
+export type FileRead =
+  | { status: 'ok'; content: Buffer; etag: string | null }
+  | { status: 'not_modified' }
+  | { status: 'not_found' };
+
+export interface TagInfo {
+  name: string;
+  commitSha: string;
+}
+
+/** The remote git talks to, and the credential it offers there over HTTP Basic auth. */
+export interface GitRemote {
+  /** An `https://` (or loopback `http://`) URL with no credentials in it. */
+  url: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * One provider. Every failure is thrown as a `GatewayError` with a normalized code, built so
+ * that no token, header, credentialed URL or response body passes through it.
+ */
+export interface ProviderAdapter {
+  readonly id: ProviderId;
+  /** Whether the provider has topics; where it has none, discovery reads manifests only. */
+  readonly supportsTopics: boolean;
+  /** Whether the provider has an API to list repositories (plain git has none). */
+  readonly supportsListing: boolean;
+
+  validate(): Promise<ValidationReport>;
+  /** Creates a repository under the configured owner. Throws `repo_name_taken` for a taken name. */
+  createRepo(input: { name: string; visibility: Visibility; description?: string }): Promise<RepoInfo>;
+  /** The repository, or null when the owner has none by that name. */
+  getRepo(name: string): Promise<RepoInfo | null>;
+  /** Adds the topic; answers false where the provider has no topics. */
+  addTopic(repo: string, topic: string): Promise<boolean>;
+  /** Every repository of the owner, page after page. */
+  listRepos(options?: RepoListOptions): AsyncIterable<RepoInfo>;
+  /** One file at a ref, conditional on `etag` where the provider supports it. */
+  readFile(repo: string, path: string, ref: string, etag?: string | null): Promise<FileRead>;
+  /** A tar.gz of the tag with exactly one top-level folder (whatever its name). */
+  downloadArchive(repo: string, tag: string): Promise<Readable>;
+  listTags(repo: string): Promise<TagInfo[]>;
+  /** The remote of a repository and the credential form this provider expects for the token. */
+  gitRemote(repo: string): GitRemote;
+}
+
+/** Options shared by every adapter's factory. */
+export interface ProviderOptions {
+  /** Timeout of one REST request, in ms. */
+  timeoutMs?: number;
+  /** Upper bound of the time spent waiting on rate limits within one call, in ms. */
+  maxRateLimitWaitMs?: number;
+  userAgent?: string;
+}
