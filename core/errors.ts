@@ -11,10 +11,14 @@ export const ERROR_REGISTRY = {
   not_connected: { status: 409, message: 'Source control is not connected for this workspace.' },
   no_draft: { status: 409, message: 'The app has no draft build yet.' },
   no_version: { status: 409, message: 'The app has no source-control version yet.' },
-  nothing_to_retry: { status: 409, message: 'The last sync did not fail; there is nothing to retry.' },
+  nothing_to_retry: {
+    status: 409,
+    message: 'The last sync did not fail; there is nothing to retry.',
+  },
   local_changes: {
     status: 409,
-    message: 'The app was built locally since it was installed; updating would replace those changes.',
+    message:
+      'The app was built locally since it was installed; updating would replace those changes.',
   },
   up_to_date: { status: 409, message: 'The installed copy is already at the upstream version.' },
   not_installed: { status: 409, message: 'The app was not installed from Available Apps.' },
@@ -22,11 +26,17 @@ export const ERROR_REGISTRY = {
   not_supported: { status: 409, message: 'This action is not supported here.' },
   too_large: { status: 413, message: 'The upload is larger than the gateway accepts.' },
   unsafe_path: { status: 422, message: 'The archive holds a path the gateway refuses.' },
-  unsupported_entry: { status: 422, message: 'The archive holds an entry type the gateway refuses.' },
+  unsupported_entry: {
+    status: 422,
+    message: 'The archive holds an entry type the gateway refuses.',
+  },
   invalid_archive: { status: 422, message: 'The body is not a complete tar or tar.gz archive.' },
   dist_index_missing: { status: 422, message: 'The snapshot has no dist/index.html.' },
   invalid_manifest: { status: 422, message: 'second-app.json is missing or not valid.' },
-  hash_mismatch: { status: 422, message: 'The files do not match the source hash of the manifest.' },
+  hash_mismatch: {
+    status: 422,
+    message: 'The files do not match the source hash of the manifest.',
+  },
   auth_failed: { status: 422, message: 'The provider refused the token.' },
   insufficient_permissions: {
     status: 422,
@@ -40,6 +50,7 @@ export const ERROR_REGISTRY = {
   remote_diverged: { status: 502, message: 'The remote repository does not match the mirror.' },
   provider_unavailable: { status: 503, message: 'The provider did not answer.' },
   storage_full: { status: 507, message: 'The gateway ran out of disk space.' },
+  secret_store_unavailable: { status: 503, message: 'The secret store did not answer.' },
   internal: { status: 500, message: 'Something went wrong inside the gateway.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
