@@ -58,6 +58,7 @@ export type ErrorCode = keyof typeof ERROR_REGISTRY;
 
 /** Codes that a retry of the same work cannot mend (DESIGN §12, `nextRetryAt` null). */
 export const PERMANENT_SYNC_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'not_connected',
   'auth_failed',
   'insufficient_permissions',
   'owner_not_found',

@@ -31,7 +31,10 @@ const manifestSchema = z.object({
     repo: z.string().min(1).max(200),
     tag: z.string().regex(/^second-app-v[1-9][0-9]{0,8}$/),
     version: z.number().int().positive(),
-    commitSha: z.string().regex(/^[0-9a-f]{40}$/).nullable(),
+    commitSha: z
+      .string()
+      .regex(/^[0-9a-f]{40}$/)
+      .nullable(),
     availableInCatalog: z.boolean(),
   }),
 });

@@ -5,7 +5,8 @@
 
 export type DeploymentMode = 'local' | 'onprem' | 'managed';
 
-export type ProviderId = 'github' | 'gitlab' | 'bitbucket-cloud' | 'bitbucket-server' | 'gitea' | 'git';
+export type ProviderId =
+  'github' | 'gitlab' | 'bitbucket-cloud' | 'bitbucket-server' | 'gitea' | 'git';
 
 export const PROVIDER_IDS: readonly ProviderId[] = [
   'github',
