@@ -1,0 +1,70 @@
+import { newId } from '../../core/ids.js';
+import type {
+  AppRecord,
+  BuildSync,
+  DeploymentMode,
+  SettingsRecord,
+  SourceControlRecord,
+  SyncJobKind,
+  SyncJobRecord,
+} from '../../core/model.js';
+
+/** What a successful build must also write so that it reaches source control. */
+export interface BuildSyncPlan {
+  /** The build record's `sync` block as the build is saved. */
+  sync: BuildSync;
+  sourceControl?: Partial<SourceControlRecord>;
+  job?: SyncJobRecord;
+}
+
+/**
+ * Whether a build syncs (DESIGN §3): in `local` mode when the app was published, in
+ * `onprem`/`managed` when the workspace policy is on, which also adopts apps built before it.
+ * Nothing syncs without a connection.
+ */
+export function planBuildSync(
+  mode: DeploymentMode,
+  settings: SettingsRecord | null,
+  app: AppRecord,
+  buildId: string,
+  actor: string,
+): BuildSyncPlan {
+  const wanted =
+    settings !== null && (mode === 'local' ? app.sourceControl.backed : settings.storeAppSource);
+  if (!wanted) {
+    return { sync: { status: 'disabled', version: null, error: null } };
+  }
+
+  // An app whose last sync failed for good keeps showing that failure until someone retries;
+  // the new build waits behind it instead of hiding it.
+  const blocked = app.sourceControl.status === 'failed' && app.sourceControl.nextRetryAt === null;
+  return {
+    sync: { status: 'pending', version: null, error: null },
+    sourceControl: blocked ? { backed: true } : { backed: true, status: 'pending' },
+    job: newSyncJob(app, 'build', buildId, { actor }),
+  };
+}
+
+/** A new outbox job for an app. */
+export function newSyncJob(
+  app: Pick<AppRecord, 'workspaceId' | 'id'>,
+  kind: SyncJobKind,
+  buildId: string | null,
+  params: Record<string, unknown> = {},
+): SyncJobRecord {
+  const now = new Date().toISOString();
+  return {
+    workspaceId: app.workspaceId,
+    appId: app.id,
+    id: newId(),
+    kind,
+    buildId,
+    state: 'queued',
+    attempts: 0,
+    runAfter: null,
+    lastError: null,
+    params,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
