@@ -29,6 +29,11 @@ export interface Store {
   close(): Promise<void>;
   /** `sqlite` or `mongodb`, for logs and readiness. */
   readonly kind: 'sqlite' | 'mongodb';
+  /**
+   * How many calls to mutating methods of this store's views were made since it opened (refused
+   * ones included): tests compare it before and after a request to prove a read wrote nothing.
+   */
+  readonly writeCount: number;
 }
 
 export interface AuditQuery {
