@@ -1,0 +1,37 @@
+import type { Logger } from 'pino';
+import { createStore } from '../adapters/store/create-store.js';
+import { loadConfig, type Environment, type GatewayConfig } from './config.js';
+import { createGateway, type Gateway, type GatewayDeps } from './create-gateway.js';
+import { createLogger } from './logger.js';
+
+export interface StartOptions {
+  env?: Environment;
+  /** A logger to use instead of one built from LOG_LEVEL. */
+  logger?: Logger;
+  /** More dependencies (routes, sync hooks) for the gateway. */
+  extend?: (base: { config: GatewayConfig; logger: Logger }) => Promise<Partial<GatewayDeps>>;
+}
+
+/** Reads the configuration, opens the store, builds the gateway and starts listening. */
+export async function startGateway(
+  options: StartOptions = {},
+): Promise<{ gateway: Gateway; url: string }> {
+  const config = await loadConfig(options.env ?? process.env);
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+
+  const store = await createStore({
+    dataDir: config.dataDir,
+    mongodbUrl: config.mongodbUrl ?? undefined,
+    logger,
+  });
+
+  try {
+    const extra = options.extend ? await options.extend({ config, logger }) : {};
+    const gateway = await createGateway({ ...extra, config, store, logger });
+    const url = await gateway.listen();
+    return { gateway, url };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
