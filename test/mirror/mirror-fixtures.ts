@@ -92,3 +92,24 @@ export async function fsckStrict(gitDir: string): Promise<void> {
 }
 
 export const CREATED_AT = '2026-03-01T10:00:00.000Z';
+
+/** Reads a tar stream into path → content (files only), as a worker unpacking a restore would. */
+export async function readTar(stream: NodeJS.ReadableStream): Promise<Map<string, Buffer>> {
+  const { Parser } = await import('tar');
+  const files = new Map<string, Buffer>();
+  const parser = new Parser();
+  parser.on('entry', (entry) => {
+    const chunks: Buffer[] = [];
+    entry.on('data', (chunk: Buffer) => chunks.push(chunk));
+    entry.on('end', () => {
+      if (entry.type === 'File') files.set(entry.path, Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    parser.on('error', reject);
+    parser.on('end', () => resolve());
+    stream.pipe(parser as unknown as NodeJS.WritableStream);
+  });
+  return files;
+}
