@@ -236,6 +236,16 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
         expect(await ws.getBlob(missing)).toBeNull();
       });
 
+      test('hasBlobs takes as many keys as a 50,000-file snapshot has', async () => {
+        const ws = store.workspace(newId());
+        const held = randomBytes(32);
+        await ws.putBlob(sha256Of(held), held);
+        const keys = Array.from({ length: 50_000 }, (_, i) => sha256Of(Buffer.from(`file ${i}`)));
+        keys[31_337] = sha256Of(held);
+
+        expect(await ws.hasBlobs(keys)).toEqual(new Set([sha256Of(held)]));
+      });
+
       test('putBlob refuses content that does not match its sha256, and stores nothing', async () => {
         const ws = store.workspace(newId());
         const sha = sha256Of(Buffer.from('the real content'));
@@ -503,6 +513,19 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
 
         expect(await ws.getJob(older.id)).toEqual(failed);
         expect(await ws.unfinishedJobsOfApp(app.id)).toEqual([newer]);
+      });
+
+      test('putJob refuses a job id held by a job of another app', async () => {
+        const { ws, app } = await workspaceWithApp();
+        const otherApp = appRecord(ws.workspaceId);
+        await ws.createApp(otherApp);
+        const job = jobRecord(ws.workspaceId, app.id);
+        await ws.putJob(job);
+
+        await expectCode(ws.putJob({ ...job, appId: otherApp.id }), 'invalid_request');
+
+        expect(await ws.getJob(job.id)).toEqual(job);
+        expect(await ws.unfinishedJobsOfApp(otherApp.id)).toEqual([]);
       });
 
       test('putJob refuses a job of an app that does not exist', async () => {
