@@ -3,6 +3,7 @@ import { MongoStore } from './mongodb/mongo-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store-port.js';
 
+/** The configuration that chooses and opens the store. */
 export interface CreateStoreOptions {
   /** The gateway's data directory (`DATA_DIR`): the SQLite database lives in it. */
   dataDir: string;

@@ -35,6 +35,7 @@ export interface BlobDocument {
   createdAt: string;
 }
 
+/** One piece of a blob, in order by `seq`, each far below the 16 MB document limit. */
 export interface BlobChunkDocument {
   workspaceId: string;
   sha256: string;
@@ -42,6 +43,7 @@ export interface BlobChunkDocument {
   data: Binary | Buffer;
 }
 
+/** An opaque secret value, sealed by the secret store before it gets here. */
 export interface SecretDocument {
   workspaceId: string;
   name: string;
@@ -49,6 +51,7 @@ export interface SecretDocument {
   updatedAt: string;
 }
 
+/** Who holds a lease and until when. */
 export interface LeaseDocument {
   workspaceId: string;
   key: string;

@@ -8,6 +8,7 @@ import { assertWorkspaceId, GuardedWorkspace } from '../workspace-guard.js';
 import { collectionsOf, ensureIndexes, type GatewayCollections } from './mongo-collections.js';
 import { MongoWorkspace } from './mongo-workspace.js';
 
+/** Where and how to reach MongoDB. */
 export interface MongoStoreOptions {
   /** A MongoDB connection string (`MONGODB_URL`). It may hold credentials: it is never logged. */
   url: string;

@@ -46,6 +46,7 @@ function appUpdate(patch: AppPatch, now: string): Record<string, unknown> {
   return set;
 }
 
+/** What a workspace view shares with its store. */
 export interface MongoWorkspaceOptions {
   client: MongoClient;
   collections: GatewayCollections;

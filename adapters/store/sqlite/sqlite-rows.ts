@@ -86,6 +86,7 @@ function parseOrNull<T>(json: string | null): T | null {
   return json === null ? null : (JSON.parse(json) as T);
 }
 
+/** The app a row of `apps` holds. */
 export function appFromRow(row: AppRow): AppRecord {
   return {
     workspaceId: row.workspace_id,
@@ -99,7 +100,7 @@ export function appFromRow(row: AppRow): AppRecord {
   };
 }
 
-/** Named parameters for the apps table. */
+/** An app as named parameters of the `apps` table. */
 export function appParams(app: AppRecord) {
   return {
     workspace_id: app.workspaceId,
@@ -113,6 +114,7 @@ export function appParams(app: AppRecord) {
   };
 }
 
+/** The snapshot a row of `snapshots` holds. */
 export function snapshotFromRow(row: SnapshotRow): SnapshotRecord {
   return {
     workspaceId: row.workspace_id,
@@ -124,6 +126,7 @@ export function snapshotFromRow(row: SnapshotRow): SnapshotRecord {
   };
 }
 
+/** A snapshot as named parameters of the `snapshots` table. */
 export function snapshotParams(snapshot: SnapshotRecord) {
   return {
     workspace_id: snapshot.workspaceId,
@@ -135,6 +138,7 @@ export function snapshotParams(snapshot: SnapshotRecord) {
   };
 }
 
+/** The build a row of `builds` holds. */
 export function buildFromRow(row: BuildRow): BuildRecord {
   return {
     workspaceId: row.workspace_id,
@@ -150,6 +154,7 @@ export function buildFromRow(row: BuildRow): BuildRecord {
   };
 }
 
+/** A build as named parameters of the `builds` table. */
 export function buildParams(build: BuildRecord) {
   return {
     workspace_id: build.workspaceId,
@@ -165,6 +170,7 @@ export function buildParams(build: BuildRecord) {
   };
 }
 
+/** The version a row of `versions` holds. */
 export function versionFromRow(row: VersionRow): VersionRecord {
   return {
     workspaceId: row.workspace_id,
@@ -182,6 +188,7 @@ export function versionFromRow(row: VersionRow): VersionRecord {
   };
 }
 
+/** A version as named parameters of the `versions` table. */
 export function versionParams(version: VersionRecord) {
   return {
     workspace_id: version.workspaceId,
@@ -199,6 +206,7 @@ export function versionParams(version: VersionRecord) {
   };
 }
 
+/** The outbox job a row of `sync_jobs` holds. */
 export function jobFromRow(row: JobRow): SyncJobRecord {
   return {
     workspaceId: row.workspace_id,
@@ -216,6 +224,7 @@ export function jobFromRow(row: JobRow): SyncJobRecord {
   };
 }
 
+/** An outbox job as named parameters of the `sync_jobs` table. */
 export function jobParams(job: SyncJobRecord) {
   return {
     workspace_id: job.workspaceId,
@@ -233,6 +242,7 @@ export function jobParams(job: SyncJobRecord) {
   };
 }
 
+/** The audit event a row of `audit_events` holds. */
 export function auditFromRow(row: AuditRow): AuditRecord {
   return {
     workspaceId: row.workspace_id,
@@ -246,6 +256,7 @@ export function auditFromRow(row: AuditRow): AuditRecord {
   };
 }
 
+/** An audit event as named parameters of the `audit_events` table. */
 export function auditParams(event: AuditRecord) {
   return {
     workspace_id: event.workspaceId,

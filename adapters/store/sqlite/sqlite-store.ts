@@ -25,6 +25,7 @@ const BUSY_TIMEOUT_MS = 10_000;
 /** The write-ahead log is truncated back to this size after a checkpoint (a 100 MiB blob grows it). */
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
+/** Where the SQLite store keeps its file. */
 export interface SqliteStoreOptions {
   /** The gateway's data directory; the database is `<dataDir>/gateway.sqlite`. */
   dataDir: string;
