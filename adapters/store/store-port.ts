@@ -66,7 +66,10 @@ export interface WorkspaceReader {
   getSettings(): Promise<SettingsRecord | null>;
 
   getJob(jobId: string): Promise<SyncJobRecord | null>;
-  /** Jobs of one app that are queued or running, oldest first. */
+  /**
+   * Jobs of one app that are not done (queued, running, or failed for good and waiting for a
+   * retry), oldest first: the sync runner takes them in this order.
+   */
   unfinishedJobsOfApp(appId: string): Promise<SyncJobRecord[]>;
 
   /** Newest first. */

@@ -28,7 +28,7 @@ import {
 /** Reads answer records as they were written: without MongoDB's `_id`. */
 const NO_ID = { projection: { _id: 0 } } as const;
 
-const UNFINISHED_STATES = ['queued', 'running'] as const;
+const NOT_DONE_STATES = ['queued', 'running', 'failed'] as const;
 
 function noSuchApp(): GatewayError {
   return new GatewayError('not_found', 'The app does not exist in this workspace.');
@@ -150,7 +150,7 @@ export class MongoWorkspace implements WorkspaceStore {
 
   async unfinishedJobsOfApp(appId: string): Promise<SyncJobRecord[]> {
     return this.c.syncJobs
-      .find({ workspaceId: this.workspaceId, appId, state: { $in: [...UNFINISHED_STATES] } }, NO_ID)
+      .find({ workspaceId: this.workspaceId, appId, state: { $in: [...NOT_DONE_STATES] } }, NO_ID)
       .sort({ createdAt: 1, _id: 1 })
       .toArray();
   }

@@ -36,7 +36,7 @@ import {
   type VersionRow,
 } from './sqlite-rows.js';
 
-const UNFINISHED = `state IN ('queued', 'running')`;
+const NOT_DONE = `state IN ('queued', 'running', 'failed')`;
 
 const INSERT_APP = `INSERT INTO apps (workspace_id, id, name, created_at, updated_at, draft,
   source_control, installed_from) VALUES (@workspace_id, @id, @name, @created_at, @updated_at,
@@ -192,7 +192,7 @@ export class SqliteWorkspace implements WorkspaceStore {
   async unfinishedJobsOfApp(appId: string): Promise<SyncJobRecord[]> {
     const rows = this.conn
       .sql(
-        `SELECT * FROM sync_jobs WHERE workspace_id = ? AND app_id = ? AND ${UNFINISHED}
+        `SELECT * FROM sync_jobs WHERE workspace_id = ? AND app_id = ? AND ${NOT_DONE}
          ORDER BY created_at, rowid`,
       )
       .all(this.workspaceId, appId) as JobRow[];

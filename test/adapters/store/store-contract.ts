@@ -489,7 +489,7 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
     });
 
     describe('sync jobs', () => {
-      test('putJob inserts and updates; unfinishedJobsOfApp lists queued and running, oldest first', async () => {
+      test('putJob inserts and updates; unfinishedJobsOfApp lists every job not done, oldest first', async () => {
         const { ws, app } = await workspaceWithApp();
         const newer = jobRecord(ws.workspaceId, app.id, { createdAt: at(9) });
         const older = jobRecord(ws.workspaceId, app.id, { createdAt: at(5), state: 'running' });
@@ -512,7 +512,9 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
         await ws.putJob(failed);
 
         expect(await ws.getJob(older.id)).toEqual(failed);
-        expect(await ws.unfinishedJobsOfApp(app.id)).toEqual([newer]);
+        // A job that failed for good still holds its place: it waits for a retry.
+        expect(await ws.unfinishedJobsOfApp(app.id)).toEqual([failed, newer]);
+        expect(await store.unfinishedJobs(100)).not.toContainEqual(failed);
       });
 
       test('putJob refuses a job id held by a job of another app', async () => {
