@@ -2,8 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import type { Logger } from 'pino';
+import { ERROR_REGISTRY } from '../../core/errors.js';
 import type { AuthHooks } from './auth-hooks.js';
 import { installErrorHandler } from './error-handler.js';
 import { installRequestContext } from './request-context.js';
@@ -66,6 +72,18 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
+    // A URL that cannot be percent-decoded names nothing: 404, like any other unknown path, so
+    // that a malformed id and a missing one cannot be told apart.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.code === 'FST_ERR_BAD_URL' ? 404 : 400;
+      const code = status === 404 ? 'not_found' : 'invalid_request';
+      request.errorCode = code;
+      void (reply as FastifyReply)
+        .code(status)
+        .header('x-content-type-options', 'nosniff')
+        .type('application/json; charset=utf-8')
+        .send({ error: { code, message: ERROR_REGISTRY[code].message } });
+    },
   });
 
   installRequestContext(app, options.metrics);

@@ -70,7 +70,7 @@ export async function uploadBuild(
     if (archive !== null) {
       form.append(
         options.fileField ?? 'snapshot',
-        new Blob([archive]),
+        new Blob([new Uint8Array(archive)]),
         options.fileName ?? 'snapshot.tar',
       );
     }
