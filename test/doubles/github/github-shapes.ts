@@ -105,6 +105,7 @@ export function organizationFull(urls: GitHubUrls, org: AccountRecord, publicRep
     public_members_url: `${api}/public_members{/member}`,
     avatar_url: `${urls.web}/avatars/${org.login}`,
     description: null,
+    is_verified: false,
     html_url: `${urls.web}/${org.login}`,
     has_organization_projects: true,
     has_repository_projects: true,
@@ -190,7 +191,7 @@ export function fullRepository(urls: GitHubUrls, repo: RepoRecord): Record<strin
 
 /** The `repository` schema (GET /user/repos). */
 export function repository(urls: GitHubUrls, repo: RepoRecord): Record<string, unknown> {
-  return { ...repositoryExtras(urls, repo), has_downloads: true };
+  return repositoryExtras(urls, repo);
 }
 
 function repositoryExtras(urls: GitHubUrls, repo: RepoRecord): Record<string, unknown> {
@@ -218,9 +219,13 @@ function repositoryExtras(urls: GitHubUrls, repo: RepoRecord): Record<string, un
     has_wiki: true,
     has_pages: false,
     has_discussions: false,
+    has_downloads: true,
     archived: false,
     disabled: false,
     license: null,
+    allow_forking: true,
+    is_template: false,
+    web_commit_signoff_required: false,
   };
 }
 
