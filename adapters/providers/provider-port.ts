@@ -50,6 +50,13 @@ export interface GitRemote {
   url: string;
   username: string;
   password: string;
+  /**
+   * How git must send the credential. Absent or `basic`: HTTP Basic with `username` and
+   * `password`. `bearer`: `Authorization: Bearer <password>` (the username is unused), for tokens
+   * a provider refuses in Basic auth, such as Bitbucket Data Center project and repository
+   * HTTP access tokens.
+   */
+  authScheme?: 'basic' | 'bearer';
 }
 
 /**
