@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Store } from '../adapters/store/store-port.js';
@@ -8,6 +7,7 @@ import { createAuthHooks, type AuthHooks } from './http/auth-hooks.js';
 import { createHttpApp, type RoutePlugin, type ScopedRoutes } from './http/create-http-app.js';
 import { appRoutes } from './http/routes/app-routes.js';
 import { buildRoutes } from './http/routes/build-routes.js';
+import type { ArchiveLimits } from './ingest/read-snapshot-archive.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { previewRoutes } from './http/routes/preview-routes.js';
 import { sessionRoutes } from './http/routes/session-routes.js';
@@ -54,6 +54,8 @@ export interface GatewayDeps {
   onBuildSaved?: ((saved: SavedBuild) => void)[];
   /** More routes, by scope, built from the gateway's context. */
   routes?: Partial<Record<keyof ScopedRoutes, ((context: GatewayContext) => RoutePlugin)[]>>;
+  /** Caps of uploaded snapshots, tighter than the defaults of DESIGN §13. */
+  archiveLimits?: Partial<ArchiveLimits>;
   /** Preview cache sizes. */
   preview?: { blobCacheBytes?: number; snapshotCacheFiles?: number; draftTtlMs?: number };
   /** Work to finish after the HTTP server stopped and before the store closes. */
@@ -104,7 +106,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ],
     user: [(scope) => appRoutes(scope, { auth, store, apps: services.apps }), ...extra('user')],
     worker: [
-      (scope) => buildRoutes(scope, { store, builds, metrics, dataDir: config.dataDir }),
+      (scope) =>
+        buildRoutes(scope, {
+          store,
+          builds,
+          metrics,
+          dataDir: config.dataDir,
+          limits: deps.archiveLimits,
+        }),
       ...extra('worker'),
     ],
     preview: [(scope) => previewRoutes(scope, { auth, preview }), ...extra('preview')],
@@ -144,9 +153,4 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     },
     close,
   };
-}
-
-/** Where uploads are staged: inside DATA_DIR, so a rename into the store never crosses disks. */
-export function stagingRootOf(config: GatewayConfig): string {
-  return join(config.dataDir, 'tmp');
 }

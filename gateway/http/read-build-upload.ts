@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import { GatewayError } from '../../core/errors.js';
 import type { SkippedEntry } from '../../core/model.js';
-import { readSnapshotArchive } from '../ingest/read-snapshot-archive.js';
+import { readSnapshotArchive, type ArchiveLimits } from '../ingest/read-snapshot-archive.js';
 import type { StagedFile } from '../services/build-service.js';
 
 /** Longest build summary, in bytes; the tag message of a version is capped at the same size. */
@@ -44,9 +44,10 @@ export const BUILD_MULTIPART_LIMITS = {
  */
 export async function withBuildUpload<T>(
   request: FastifyRequest,
-  stagingRoot: string,
+  options: { stagingRoot: string; limits?: Partial<ArchiveLimits> },
   use: (upload: BuildUpload) => Promise<T>,
 ): Promise<T> {
+  const { stagingRoot, limits } = options;
   if (!request.isMultipart()) {
     throw new GatewayError('invalid_request', 'The body must be multipart/form-data.');
   }
@@ -79,7 +80,7 @@ export async function withBuildUpload<T>(
           'The only file part accepted is one named snapshot.',
         );
       }
-      archive = await readSnapshotArchive(part.file, { mode: 'worker', stagingDir });
+      archive = await readSnapshotArchive(part.file, { mode: 'worker', stagingDir, limits });
       throwIfTruncated(part);
     }
 

@@ -7,24 +7,18 @@ import type {
   BuildRecord,
   BuildSync,
   SkippedEntry,
-  SnapshotFile,
   SnapshotRecord,
   SourceControlRecord,
   SyncJobRecord,
 } from '../../core/model.js';
-import { MANIFEST_PATH, summarizeSource } from '../../core/source-hash.js';
+import { MANIFEST_PATH } from '../../core/source-hash.js';
 import type { WorkspaceStore } from '../../adapters/store/store-port.js';
 import type { Logger } from 'pino';
+import type { StagedFile } from '../ingest/read-snapshot-archive.js';
+import { summarizeStagedFiles } from '../ingest/snapshot-summary.js';
 import { silentLogger } from '../logger.js';
 
-/** One file of an upload, already checked, hashed and written to a staging folder. */
-export interface StagedFile {
-  path: string;
-  size: number;
-  sha256: string;
-  executable: boolean;
-  stagedPath: string;
-}
+export type { StagedFile };
 
 /** The path every snapshot must hold: the build's entry page, and the preview's root. */
 export const DIST_INDEX = 'dist/index.html';
@@ -97,7 +91,7 @@ export function createBuildService(options: BuildServiceOptions = {}): BuildServ
       if (!kept.some((file) => file.path === DIST_INDEX))
         throw new GatewayError('dist_index_missing');
 
-      const source = summarizeSource(kept);
+      const source = summarizeStagedFiles(kept);
       const createdAt = now().toISOString();
 
       // Blobs first: they are content-addressed, so one left behind by a failed save is harmless,
@@ -109,8 +103,8 @@ export function createBuildService(options: BuildServiceOptions = {}): BuildServ
 
       const snapshot: SnapshotRecord = {
         workspaceId: workspace.workspaceId,
-        hash: source.hash,
-        files: kept.map(toSnapshotFile),
+        hash: source.snapshotHash,
+        files: source.files,
         fileCount: source.fileCount,
         totalBytes: source.totalBytes,
         createdAt,
@@ -120,7 +114,7 @@ export function createBuildService(options: BuildServiceOptions = {}): BuildServ
         appId: app.id,
         id: buildId,
         summary: input.summary,
-        snapshotHash: source.hash,
+        snapshotHash: source.snapshotHash,
         fileCount: source.fileCount,
         totalBytes: source.totalBytes,
         skipped,
@@ -131,7 +125,7 @@ export function createBuildService(options: BuildServiceOptions = {}): BuildServ
       const savedApp = await workspace.saveBuild({
         snapshot,
         build,
-        draft: { buildId, snapshotHash: source.hash, createdAt },
+        draft: { buildId, snapshotHash: source.snapshotHash, createdAt },
         sourceControl: plan.sourceControl,
         job: plan.job,
       });
@@ -164,8 +158,10 @@ export function createBuildService(options: BuildServiceOptions = {}): BuildServ
 }
 
 /**
- * Splits the upload into the files the app-bundle filter keeps and the skipped list. The root
- * manifest is the gateway's to write, so a worker's copy is skipped too.
+ * Splits the upload into the files the app-bundle filter keeps and the skipped list. The archive
+ * reader applies the same filter as files stream in; applying it again here costs a set look-up
+ * per file and keeps the store free of dropped files whichever reader produced the list. The
+ * root manifest is the gateway's to write, so a worker's copy is skipped too.
  */
 function keepBundleFiles(
   files: readonly StagedFile[],
@@ -203,10 +199,4 @@ async function putMissingBlobs(
     if (held.has(sha256)) continue;
     await workspace.putBlob(sha256, await readFile(file.stagedPath));
   }
-}
-
-function toSnapshotFile(file: StagedFile): SnapshotFile {
-  const entry: SnapshotFile = { path: file.path, size: file.size, sha256: file.sha256 };
-  if (file.executable) entry.executable = true;
-  return entry;
 }

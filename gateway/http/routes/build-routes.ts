@@ -4,6 +4,7 @@ import multipart from '@fastify/multipart';
 import { GatewayError } from '../../../core/errors.js';
 import { isSafeId } from '../../../core/ids.js';
 import type { Store } from '../../../adapters/store/store-port.js';
+import type { ArchiveLimits } from '../../ingest/read-snapshot-archive.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import type { BuildService } from '../../services/build-service.js';
 import { toBuildView, toSourceControlView } from '../../services/views.js';
@@ -15,6 +16,8 @@ export interface BuildRouteDeps {
   builds: BuildService;
   metrics: GatewayMetrics;
   dataDir: string;
+  /** Caps of the archive reader, tighter than DESIGN's defaults (tests, small deployments). */
+  limits?: Partial<ArchiveLimits>;
 }
 
 interface AppParams {
@@ -42,7 +45,7 @@ export async function buildRoutes(app: FastifyInstance, deps: BuildRouteDeps): P
     const target = await workspace.getApp(appId);
     if (target === null) throw new GatewayError('not_found');
 
-    const saved = await withBuildUpload(request, stagingRoot, (upload) =>
+    const saved = await withBuildUpload(request, { stagingRoot, limits: deps.limits }, (upload) =>
       builds.ingest({
         workspace,
         app: target,
