@@ -124,7 +124,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
-      await app.close();
+      // A keep-alive connection whose request was in flight when closing began turns idle after
+      // its answer; close such connections as they go idle instead of waiting out their timeout.
+      const sweeper = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweeper);
+      }
       for (const hook of deps.onClose ?? []) {
         await hook().catch((error: unknown) =>
           logger.error({ err: error }, 'a close hook failed; skipping it'),

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 
 /** Something that emits process signals; `process` in production, an emitter in tests. */
 export interface SignalSource {
-  once(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
+  on(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
 }
 
 export interface ShutdownOptions {
@@ -50,11 +50,8 @@ export function handleShutdownSignals(options: ShutdownOptions): void {
         exit(1);
       },
     );
-    // Listen for the second signal only once the first was handled.
-    options.signals.once('SIGTERM', onSignal('SIGTERM'));
-    options.signals.once('SIGINT', onSignal('SIGINT'));
   };
 
-  options.signals.once('SIGTERM', onSignal('SIGTERM'));
-  options.signals.once('SIGINT', onSignal('SIGINT'));
+  options.signals.on('SIGTERM', onSignal('SIGTERM'));
+  options.signals.on('SIGINT', onSignal('SIGINT'));
 }
