@@ -140,8 +140,8 @@ const TOKEN_PATTERNS: RegExp[] = [
   /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g,
   /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
   /\bgl[a-z]{1,4}-[A-Za-z0-9_-]{16,}/g,
-  /\b(authorization|private-token|job-token|x-api-key|cookie)\s*[:=]\s*[^\s,;'"}]+(\s+[^\s,;'"}]+)?/gi,
-  /\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{12,}/gi,
+  /\b(authorization|private-token|job-token|x-api-key|cookie)[ \t]*[:=][ \t]*[^\s,;'"}]+([ \t]+[^\s,;'"}]+)?/gi,
+  /\b(bearer|basic|token)[ \t]+[A-Za-z0-9._~+/=-]{12,}/gi,
 ];
 
 const SECRET_QUERY = /([?&](?:access_token|private_token|token|key|signature|sig)=)[^&\s'"]+/gi;
