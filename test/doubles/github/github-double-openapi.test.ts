@@ -25,9 +25,7 @@ const spec = JSON.parse(
   readFileSync(join(root, 'node_modules/@octokit/openapi/generated/api.github.com.json'), 'utf8'),
 ) as { paths: Record<string, Record<string, { responses: Record<string, Schema> }>> } & Schema;
 
-function fixture(
-  name: string,
-): {
+function fixture(name: string): {
   method: string;
   path: string;
   status: number;
