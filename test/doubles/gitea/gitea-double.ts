@@ -178,11 +178,26 @@ export async function startGiteaDouble(): Promise<ProviderDouble> {
       .filter((r) => key(r.owner) === key(owner))
       .sort((a, b) => a.name.localeCompare(b.name));
 
-  const createRepo = async (req: IncomingMessage, res: ServerResponse, owner: Account) => {
+  // Gitea binds and validates the body before the handler looks at the owner or permissions.
+  const createRepo = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    owner: Account | undefined,
+    ownerName: string,
+    may: () => boolean,
+  ) => {
     const body = await readJsonBody(req);
     const name = typeof body?.name === 'string' ? body.name : '';
     if (!body || !name) return fail(res, 422, '[Name]: Required');
     if (!NAME.test(name)) return fail(res, 422, '[Name]: AlphaDashDot');
+    if (!owner) return fail(res, 422, `org does not exist [id: 0, name: ${ownerName}]`);
+    if (!may()) {
+      return fail(
+        res,
+        403,
+        `Given user is not allowed to create repository in organization ${owner.name}.`,
+      );
+    }
     if (repos.has(repoKey(owner.name, name))) {
       return fail(res, 409, 'The repository with the same name already exists.');
     }
@@ -229,7 +244,7 @@ export async function startGiteaDouble(): Promise<ProviderDouble> {
     }
     if (first === 'user' && second === 'repos' && parts.length === 2 && method === 'POST') {
       if (refuseScopes(res, token, method, ['user', 'repository'])) return void req.resume();
-      return createRepo(req, res, me);
+      return createRepo(req, res, me, me.name, () => true);
     }
 
     if (first === 'users' && second) {
@@ -279,21 +294,10 @@ export async function startGiteaDouble(): Promise<ProviderDouble> {
       }
       if (third === 'repos' && parts.length === 3 && method === 'POST') {
         if (refuseScopes(res, token, method, ['repository'])) return void req.resume();
-        if (!org || org.type !== 'org') {
-          // Validation runs before the organization is looked up, as Gitea binds the body first.
-          const body = await readJsonBody(req);
-          if (!body?.name) return fail(res, 422, '[Name]: Required');
-          return fail(res, 422, `org does not exist [id: 0, name: ${second}]`);
-        }
-        if (!mayCreateIn(token, org)) {
-          req.resume();
-          return fail(
-            res,
-            403,
-            `Given user is not allowed to create repository in organization ${org.name}.`,
-          );
-        }
-        return createRepo(req, res, org);
+        const known = org?.type === 'org' ? org : undefined;
+        return createRepo(req, res, known, second, () =>
+          Boolean(known && mayCreateIn(token, known)),
+        );
       }
     }
 
