@@ -15,6 +15,10 @@ export interface StagedContent {
 // is staged already costs no write at all; larger content streams to a temporary file.
 const IN_MEMORY_BYTES = 256 * 1024;
 
+// Files being written at once, at most: enough to keep the disk busy, far below any limit on
+// open file handles.
+const MAX_FILES_IN_FLIGHT = 32;
+
 function asStagingError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   const code = (error as { code?: unknown } | null)?.code;
@@ -93,9 +97,17 @@ export class ContentStager {
     return new StagingFile(this);
   }
 
-  /** Resolves when no open file has writes waiting on the disk; rejects on a write failure. */
+  /**
+   * Resolves when no open file has writes waiting on the disk and few enough files are being
+   * staged; rejects on a write failure. The reader waits on this between slices of input, which
+   * bounds both memory and open file handles whatever the archive holds.
+   */
   async drained(): Promise<void> {
     this.#throwIfFailed();
+    while (this.#work.size > MAX_FILES_IN_FLIGHT) {
+      // A failure lands in #failure through #track; the race only waits.
+      await Promise.race(this.#work).catch(() => undefined);
+    }
     for (const stream of this.#open) {
       if (!stream.writableNeedDrain) continue;
       await new Promise<void>((resolve) => {

@@ -29,13 +29,13 @@ const SYMLINK_REASON = 'symbolic link: links are not stored';
 const MANIFEST_REASON = 'the gateway writes its own second-app.json';
 
 const KIND_NAMES: Record<FramedEntry['kind'], string> = {
-  file: 'file',
-  directory: 'folder',
-  symlink: 'symbolic link',
-  hardlink: 'hard link',
-  device: 'device',
-  fifo: 'FIFO',
-  unknown: 'entry of an unknown type',
+  file: 'a file',
+  directory: 'a folder',
+  symlink: 'a symbolic link',
+  hardlink: 'a hard link',
+  device: 'a device',
+  fifo: 'a FIFO',
+  unknown: 'an entry of an unknown type',
 };
 
 function tooLarge(message: string, limit: string): GatewayError {
@@ -95,18 +95,17 @@ export class EntryPolicy {
       limits,
     });
     if (!check.ok) {
-      if (check.code === 'too_large')
-        throw tooLarge(`The archive holds a path too long: ${check.reason}.`, 'path');
-      throw unsafe(check.reason, entry.path);
+      if (check.code === 'unsafe_path') throw unsafe(check.reason, entry.path);
+      throw tooLarge(`The archive holds a path too long: ${check.reason}.`, 'path');
     }
 
-    if (mode === 'import' && check.topFolder !== null) this.#checkTopFolder(check.topFolder);
     const path = check.path;
-    if (path === '') {
-      if (isDirectory) return { action: 'discard' };
+    if (path === '' && !isDirectory) {
       if (mode === 'import') throw invalid('a file stands beside the top-level folder');
       throw unsafe('the archive root as a file', entry.path);
     }
+    if (mode === 'import' && check.topFolder !== null) this.#checkTopFolder(check.topFolder);
+    if (path === '') return { action: 'discard' };
 
     this.#checkNotThroughSymlink(path);
     if (entry.kind === 'symlink') this.#symlinks.add(collisionKey(path));
@@ -151,7 +150,7 @@ export class EntryPolicy {
 
     throw new GatewayError(
       'unsupported_entry',
-      `The archive holds a ${KIND_NAMES[entry.kind]} (${printablePath(entry.path)}); only files and folders are accepted.`,
+      `The archive holds ${KIND_NAMES[entry.kind]} (${printablePath(entry.path)}); only files and folders are accepted.`,
       { details: { typeflag: entry.typeflag } },
     );
   }

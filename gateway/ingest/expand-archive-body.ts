@@ -77,7 +77,7 @@ export async function* expandArchiveBody(
       return;
     }
 
-    const gunzip = createGunzip();
+    const gunzip = createGunzip({ chunkSize: SLICE_BYTES });
     const feeding = pipeline(Readable.from(chain(head, source)), gunzip);
     // A failure of the feed also ends the iteration below with the same error; this handler only
     // keeps it from being reported twice.
