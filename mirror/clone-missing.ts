@@ -34,7 +34,7 @@ export async function cloneMissing(ctx: MirrorContext, input: CloneMissingInput)
     `.${basename(ctx.gitDir)}.clone-${randomBytes(6).toString('hex')}`,
   );
   try {
-    await ensureMirror(staging, ctx.gitTimeoutMs);
+    await ensureMirror(staging);
     const fetch = (specs: string[], extra: string[] = []) =>
       runGit({
         gitDir: staging,

@@ -1,8 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { localGitError } from './git-failure.js';
-import { runGit } from './git-runner.js';
+
+// What `git init --bare` makes, less the samples and descriptions: written directly, because a
+// process spawn costs more than these few files and a version write should not pay for it.
+const BASE_CONFIG = `[core]
+\trepositoryformatversion = 0
+\tfilemode = true
+\tbare = true
+`;
+
+async function writeBareLayout(path: string): Promise<void> {
+  for (const folder of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info']) {
+    await mkdir(join(path, folder), { recursive: true });
+  }
+  await writeFile(join(path, 'config'), BASE_CONFIG + MIRROR_CONFIG);
+  await writeFile(join(path, 'info', 'attributes'), NEUTRAL_ATTRIBUTES);
+  await writeFile(join(path, 'description'), 'Second app mirror\n');
+  // HEAD last: git (and mirrorExists) take a folder with HEAD for a repository.
+  await writeFile(join(path, 'HEAD'), 'ref: refs/heads/main\n');
+}
 
 // Kept in the repository too, so a person who runs git by hand on a mirror gets the same safety
 // the gateway passes on every command line.
@@ -40,7 +57,7 @@ export async function mirrorExists(gitDir: string): Promise<boolean> {
  * Creates the bare repository at `gitDir` with the hardened config, unless it exists. It is
  * built under a temporary name and renamed into place, so a crash never leaves half a mirror.
  */
-export async function ensureMirror(gitDir: string, timeoutMs: number): Promise<boolean> {
+export async function ensureMirror(gitDir: string): Promise<boolean> {
   if (await mirrorExists(gitDir)) return false;
 
   const parent = dirname(gitDir);
@@ -48,15 +65,7 @@ export async function ensureMirror(gitDir: string, timeoutMs: number): Promise<b
   const staging = join(parent, `.${basename(gitDir)}.new-${randomBytes(6).toString('hex')}`);
 
   try {
-    const exit = await runGit({
-      args: ['init', '--quiet', '--bare', '--template=', '-b', 'main', staging],
-      timeoutMs,
-    });
-    if (exit.code !== 0) throw localGitError('creating the mirror', exit);
-
-    await appendFile(join(staging, 'config'), MIRROR_CONFIG);
-    await mkdir(join(staging, 'info'), { recursive: true });
-    await writeFile(join(staging, 'info', 'attributes'), NEUTRAL_ATTRIBUTES);
+    await writeBareLayout(staging);
     await rename(staging, gitDir);
     return true;
   } catch (err) {
@@ -65,10 +74,4 @@ export async function ensureMirror(gitDir: string, timeoutMs: number): Promise<b
     if (await mirrorExists(gitDir)) return false;
     throw err;
   }
-}
-
-/** Makes sure an existing mirror (one cloned by an older gateway, say) has neutral attributes. */
-export async function ensureNeutralAttributes(gitDir: string): Promise<void> {
-  await mkdir(join(gitDir, 'info'), { recursive: true });
-  await writeFile(join(gitDir, 'info', 'attributes'), NEUTRAL_ATTRIBUTES);
 }

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { GatewayError } from '../core/errors.js';
 import { localGitError } from './git-failure.js';
@@ -54,7 +53,9 @@ export async function writeCommitObjects(input: CommitObjectsInput): Promise<str
     // No deltas while importing: trying one against the previous blob costs more time than the
     // space it saves, and `maintain()` repacks with proper deltas later.
     args: ['fast-import', '--quiet', '--done', '--depth=0'],
-    config: ['pack.compression=1', 'core.compression=1'],
+    // Below the unpack limit fast-import would explode its pack into loose objects, one file and
+    // often one folder each: far slower than keeping the one pack, which gc merges later.
+    config: ['pack.compression=1', 'core.compression=1', 'fastimport.unpackLimit=0'],
     timeoutMs: input.timeoutMs,
   });
   const output: Buffer[] = [];
@@ -160,7 +161,16 @@ function quotePath(path: string): string {
 
 async function write(stream: Writable, chunk: string | Buffer): Promise<void> {
   if (stream.destroyed) throw new GatewayError('internal', 'git fast-import stopped early.');
-  if (!stream.write(chunk)) {
-    await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
-  }
+  if (stream.write(chunk)) return;
+
+  // Waits for room, or for the process to go away; both listeners are removed either way.
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }

@@ -8,7 +8,7 @@ import { clearStaleLocks } from './stale-locks.js';
  * removed. A fresh lock means another writer is at work, so the write stops here, clearly.
  */
 export async function prepareWrite(ctx: MirrorContext): Promise<void> {
-  const created = await ensureMirror(ctx.gitDir, ctx.gitTimeoutMs);
+  const created = await ensureMirror(ctx.gitDir);
   if (created) {
     ctx.logger.info('created the app mirror');
     return;

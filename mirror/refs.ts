@@ -85,3 +85,32 @@ export async function isAncestor(
   if (exit.code === 1) return false;
   throw localGitError('comparing commits', exit);
 }
+
+/** A ref as read: the object it names and, for an annotated tag, the commit it points at. */
+export interface RefValue {
+  sha: string;
+  commitSha: string;
+}
+
+/** Several refs read with one `for-each-ref`; a missing ref is absent from the answer. */
+export async function readRefs(
+  gitDir: string,
+  refs: readonly string[],
+  timeoutMs: number,
+): Promise<Map<string, RefValue>> {
+  const exit = await runGit({
+    gitDir,
+    args: ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(*objectname)', ...refs],
+    timeoutMs,
+  });
+  if (exit.code !== 0) throw localGitError('reading the mirror refs', exit);
+
+  const wanted = new Set(refs);
+  const found = new Map<string, RefValue>();
+  for (const line of exit.stdout.toString('utf8').split('\n')) {
+    const [ref, sha, peeled] = line.split('\0');
+    // for-each-ref matches prefixes by path component; only the exact names are answered.
+    if (wanted.has(ref)) found.set(ref, { sha, commitSha: peeled || sha });
+  }
+  return found;
+}

@@ -5,8 +5,7 @@ import { writeCommitObjects, type VersionFile } from './fast-import-commit.js';
 import type { MirrorContext } from './mirror-context.js';
 import { prepareWrite } from './prepare-write.js';
 import { applyRefTransaction, RefConflictError } from './ref-transaction.js';
-import { listVersionTags } from './refs.js';
-import { resolveCommit } from './refs.js';
+import { readRefs } from './refs.js';
 import { commitSubjectOf } from './tag-message.js';
 import { assertSafeTreePath } from './tree-path.js';
 import { writeTagObject } from './version-tag.js';
@@ -60,7 +59,12 @@ export async function writeVersion(
   const tag = tagOf(input.version);
 
   await prepareWrite(ctx);
-  const mainBefore = await resolveCommit(ctx.gitDir, 'main', ctx.gitTimeoutMs);
+  const before = await readRefs(
+    ctx.gitDir,
+    ['refs/heads/main', `refs/tags/${tag}`],
+    ctx.gitTimeoutMs,
+  );
+  const mainBefore = before.get('refs/heads/main')?.commitSha ?? null;
 
   const commitSha = await writeCommitObjects({
     gitDir: ctx.gitDir,
@@ -74,7 +78,7 @@ export async function writeVersion(
     timeoutMs: ctx.gitTimeoutMs,
   });
 
-  const existing = await findTag(ctx, tag);
+  const existing = before.get(`refs/tags/${tag}`);
   if (existing) return settleExisting(tag, existing, commitSha);
 
   const tagSha = await writeTagObject({
@@ -108,8 +112,8 @@ export async function writeVersion(
 }
 
 async function findTag(ctx: MirrorContext, tag: string) {
-  const tags = await listVersionTags(ctx.gitDir, ctx.gitTimeoutMs);
-  return tags.find((candidate) => candidate.name === tag) ?? null;
+  const refs = await readRefs(ctx.gitDir, [`refs/tags/${tag}`], ctx.gitTimeoutMs);
+  return refs.get(`refs/tags/${tag}`) ?? null;
 }
 
 function settleExisting(
