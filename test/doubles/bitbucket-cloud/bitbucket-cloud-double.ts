@@ -439,8 +439,13 @@ export async function startBitbucketCloudDouble(): Promise<BitbucketCloudDouble>
     repoState(owner, name) {
       const repo = repos.get(`${owner}/${name}`);
       if (!repo) return null;
-      const { path: _path, ...state } = repo;
-      return { ...state, topics: [...state.topics] };
+      return {
+        owner: repo.owner,
+        name: repo.name,
+        private: repo.private,
+        topics: [...repo.topics],
+        description: repo.description,
+      };
     },
     setMaxPageSize(size) {
       maxPageSize = size;
