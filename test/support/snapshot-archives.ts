@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { buildManifest, serializeManifest } from '../../core/manifest.js';
-import { MANIFEST_PATH, summarizeSource } from '../../core/source-hash.js';
+import { isKeptByBundleFilter } from '../../core/app-bundle-filter.js';
+import { MANIFEST_PATH, summarizeSource, type SourceSummary } from '../../core/source-hash.js';
 import { buildTar, dirEntry, fileEntry, type Bytes, type RawEntry } from './raw-tar.js';
 
 /** A file of a test app: its content, or its content and mode. */
@@ -44,14 +45,16 @@ export function workerSnapshot(files: Record<string, AppFile>, shape: ArchiveSha
   return shape.gzip ? gzipSync(tar) : tar;
 }
 
-/** The source hash summary of these files, as the gateway computes it. */
-export function summaryOf(files: Record<string, AppFile>) {
+/** The source hash summary of these files, as the gateway computes it: filtered files left out. */
+export function summaryOf(files: Record<string, AppFile>): SourceSummary {
   return summarizeSource(
-    Object.entries(files).map(([path, file]) => ({
-      path,
-      size: body(file).length,
-      sha256: createHash('sha256').update(body(file)).digest('hex'),
-    })),
+    Object.entries(files)
+      .filter(([path]) => isKeptByBundleFilter(path))
+      .map(([path, file]) => ({
+        path,
+        size: body(file).length,
+        sha256: createHash('sha256').update(body(file)).digest('hex'),
+      })),
   );
 }
 
