@@ -472,7 +472,7 @@ function normalize(
   const failure = octokitFailure(error);
   if (!failure) return providerNetworkError(context, error);
 
-  const reading = interpret?.(failure);
+  const reading = interpret?.(failure) ?? secondaryLimit(failure);
   if (reading === 'pass') return new PassThroughStatus(failure.status);
   return providerHttpError(context, failure.status, failure.headers, { code: reading });
 }
@@ -489,6 +489,14 @@ function octokitFailure(error: unknown): OctokitFailure | null {
     headers: (response.headers ?? {}) as HeaderSource,
     data: response.data,
   };
+}
+
+// A secondary limit may come as a bare 403 with no rate-limit header at all; only the message
+// says so, and GitHub then asks for at least a minute's wait (the policy's fallback).
+function secondaryLimit(failure: OctokitFailure): ErrorCode | undefined {
+  if (failure.status !== 403 || !failure.data || typeof failure.data !== 'object') return undefined;
+  const message = (failure.data as { message?: unknown }).message;
+  return typeof message === 'string' && /rate limit/i.test(message) ? 'rate_limited' : undefined;
 }
 
 function mentions(data: unknown, words: string): boolean {

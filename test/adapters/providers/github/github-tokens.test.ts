@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createGitHubAdapter } from '../../../../adapters/providers/github/github-adapter.js';
 import { resolveGitHubEndpoints } from '../../../../adapters/providers/github/github-endpoints.js';
 import type { ProviderConnection } from '../../../../adapters/providers/provider-port.js';
@@ -155,5 +157,36 @@ describe('GitHub endpoints from baseUrl', () => {
       api: 'https://api.acme.ghe.com',
       web: 'https://acme.ghe.com',
     });
+  });
+});
+
+describe('GitHub secondary rate limits', () => {
+  it('reads a bare 403 whose message names a secondary limit as rate_limited, a minute out', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(403, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          message:
+            'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+          documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v3`;
+      const before = Date.now();
+      const error = await failure(
+        createGitHubAdapter(
+          { provider: 'github', baseUrl: base, owner: 'acme', ownerType: 'org', token: CLASSIC },
+          { maxRateLimitWaitMs: 0 },
+        ).getRepo('x'),
+      );
+
+      expectSafeError(error, 'rate_limited');
+      expect(error.retryAt).toBeGreaterThanOrEqual(before + 60_000);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
