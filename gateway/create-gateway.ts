@@ -116,7 +116,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         }),
       ...extra('worker'),
     ],
-    preview: [(scope) => previewRoutes(scope, { auth, preview }), ...extra('preview')],
+    preview: [(scope) => previewRoutes(scope, { auth, verifier, preview }), ...extra('preview')],
   };
 
   const app = await createHttpApp({ logger, metrics, auth, routes });
