@@ -111,90 +111,78 @@ async function syncSnapshot(
   const repo = await ensureRepo(deps, workspace, app, settings, provider, job);
   const remote = provider.gitRemote(repo);
 
-  let version: VersionRecord;
-  let outsideCommits = app.sourceControl.outsideCommits;
+  const record = (written: { version: number; tag: string; commitSha: string }): VersionRecord => ({
+    workspaceId: workspace.workspaceId,
+    appId: app.id,
+    version: written.version,
+    tag: written.tag,
+    commitSha: written.commitSha,
+    summary: snapshot.summary,
+    sourceHash: snapshot.record.hash,
+    fileCount: snapshot.record.fileCount,
+    totalBytes: snapshot.record.totalBytes,
+    createdAt: snapshot.createdAt,
+    pushed: false,
+    buildId: snapshot.buildId,
+  });
 
-  if (latest && latest.sourceHash === snapshot.record.hash) {
-    version = latest;
-  } else {
-    const prepared = await deps.writer.prepare({
-      workspaceId: workspace.workspaceId,
-      appId: app.id,
-      remote,
-      files: snapshot.record.files,
-      readBlob: (sha) => readBlob(workspace, sha),
-      manifestFor: (n) =>
-        serializeManifest(
-          buildManifest({
-            appName: app.name,
-            source: snapshot.record,
-            provider: settings.provider,
-            owner: settings.owner,
-            repo,
-            version: n,
-            availableInCatalog: app.sourceControl.availableInCatalog,
-          }),
-        ),
-      summary: snapshot.summary,
-      createdAt: snapshot.createdAt,
-      nextVersion: (latest?.version ?? 0) + 1,
-      timeoutMs: deps.remoteTimeoutMs,
-    });
-    outsideCommits = outsideCommits || prepared.outsideCommits;
-
-    version = {
-      workspaceId: workspace.workspaceId,
-      appId: app.id,
-      version: prepared.version,
-      tag: prepared.tag,
-      commitSha: prepared.commitSha,
-      summary: snapshot.summary,
-      sourceHash: snapshot.record.hash,
-      fileCount: snapshot.record.fileCount,
-      totalBytes: snapshot.record.totalBytes,
-      createdAt: snapshot.createdAt,
-      pushed: false,
-      buildId: snapshot.buildId,
-    };
-    // Recorded before the push: a crash after it leaves a version the next attempt pushes.
-    const inserted = await workspace.insertVersion(version);
-    if (!inserted) {
-      const existing = await workspace.getVersion(app.id, version.version);
-      if (existing?.commitSha !== version.commitSha) {
-        throw new GatewayError(
-          'remote_diverged',
-          `Version ${version.version} is recorded at another commit.`,
-        );
-      }
-    }
-    await workspace.patchApp(app.id, {
-      sourceControl: {
-        version: version.version,
-        tag: version.tag,
-        commitSha: version.commitSha,
-        sourceHash: version.sourceHash,
-        pushed: false,
-        outsideCommits,
-      },
-    });
-  }
-
-  await deps.writer.push({
+  const published = await deps.writer.publish({
     workspaceId: workspace.workspaceId,
     appId: app.id,
     remote,
-    tag: version.tag,
+    files: snapshot.record.files,
+    readBlob: (sha) => readBlob(workspace, sha),
+    manifestFor: (n) =>
+      serializeManifest(
+        buildManifest({
+          appName: app.name,
+          source: snapshot.record,
+          provider: settings.provider,
+          owner: settings.owner,
+          repo,
+          version: n,
+          availableInCatalog: app.sourceControl.availableInCatalog,
+        }),
+      ),
+    summary: snapshot.summary,
+    createdAt: snapshot.createdAt,
+    // A version written but never pushed is offered again under its own number, so the mirror
+    // finds it and pushes it instead of writing another.
+    nextVersion:
+      latest && latest.sourceHash === snapshot.record.hash
+        ? latest.version
+        : (latest?.version ?? 0) + 1,
     timeoutMs: deps.remoteTimeoutMs,
+    // Recorded before the push: after a crash the next attempt finds the version in the mirror
+    // (same source, same commit) and only pushes it.
+    onWritten: async (written) => {
+      const inserted = await workspace.insertVersion(record(written));
+      if (!inserted) {
+        const existing = await workspace.getVersion(app.id, written.version);
+        if (existing?.commitSha !== written.commitSha) {
+          throw new GatewayError(
+            'remote_diverged',
+            `Version ${written.version} is recorded at another commit.`,
+          );
+        }
+      }
+      await workspace.patchApp(app.id, {
+        sourceControl: {
+          version: written.version,
+          tag: written.tag,
+          commitSha: written.commitSha,
+          sourceHash: snapshot.record.hash,
+          pushed: false,
+          outsideCommits: app.sourceControl.outsideCommits || written.outsideCommits,
+        },
+      });
+    },
   });
+
+  const outsideCommits = app.sourceControl.outsideCommits || published.outsideCommits;
+  const version = { ...record(published), pushed: true };
   await workspace.markVersionPushed(app.id, version.version);
-  await markSynced(
-    deps,
-    workspace,
-    app,
-    { ...version, pushed: true },
-    snapshot.buildId,
-    outsideCommits,
-  );
+  await markSynced(deps, workspace, app, version, snapshot.buildId, outsideCommits);
 
   deps.logger.info(
     { appId: app.id, version: version.version, repo: `${settings.owner}/${repo}` },
@@ -318,7 +306,7 @@ async function shareLatest(
       availableInCatalog: available,
     }),
   );
-  const commit = await deps.writer.prepareManifestCommit({
+  await deps.writer.share({
     workspaceId: workspace.workspaceId,
     appId: app.id,
     remote,
@@ -326,18 +314,10 @@ async function shareLatest(
     createdAt: job.createdAt,
     timeoutMs: deps.remoteTimeoutMs,
   });
-  await deps.writer.push({
-    workspaceId: workspace.workspaceId,
-    appId: app.id,
-    remote,
-    tag: null,
-    timeoutMs: deps.remoteTimeoutMs,
-  });
 
   const updated = await workspace.patchApp(app.id, {
     sourceControl: {
       availableInCatalog: available,
-      outsideCommits: app.sourceControl.outsideCommits || commit.outsideCommits,
       status: 'synced',
       lastError: null,
       nextRetryAt: null,

@@ -1,16 +1,9 @@
+import type { Logger } from 'pino';
 import type { GitRemote } from '../../adapters/providers/provider-port.js';
 import type { SnapshotFile } from '../../core/model.js';
+import { openMirror, type PublishedVersion } from '../../mirror/index.js';
 
-/** A version written into the app's mirror and not yet pushed. */
-export interface PreparedVersion {
-  version: number;
-  tag: string;
-  commitSha: string;
-  /** The remote's `main` had commits the mirror did not make; the version sits on top of them. */
-  outsideCommits: boolean;
-}
-
-export interface PrepareVersionInput {
+export interface PublishInput {
   workspaceId: string;
   appId: string;
   remote: GitRemote;
@@ -23,9 +16,11 @@ export interface PrepareVersionInput {
   /** The number the version gets unless the remote already holds that tag. */
   nextVersion: number;
   timeoutMs: number;
+  /** Records the version once it is in the mirror, before the push (DESIGN §6). */
+  onWritten: (written: PublishedVersion) => Promise<void>;
 }
 
-export interface PrepareManifestInput {
+export interface ShareInput {
   workspaceId: string;
   appId: string;
   remote: GitRemote;
@@ -34,22 +29,48 @@ export interface PrepareManifestInput {
   timeoutMs: number;
 }
 
-/**
- * What the sync pipeline needs of the mirror: write a version locally (the store records it),
- * then push it (the store records that). Splitting the two keeps DESIGN §6's order of steps.
- */
+/** What the sync pipeline needs of the mirror. */
 export interface VersionWriter {
-  prepare(input: PrepareVersionInput): Promise<PreparedVersion>;
-  /** Pushes `main` and, when given, the tag, in one atomic push. */
-  push(input: {
-    workspaceId: string;
-    appId: string;
-    remote: GitRemote;
-    tag: string | null;
-    timeoutMs: number;
-  }): Promise<void>;
-  /** Commits a new manifest on `main` with the same files and no new tag; answers the commit. */
-  prepareManifestCommit(
-    input: PrepareManifestInput,
-  ): Promise<{ commitSha: string; outsideCommits: boolean }>;
+  /** Fetch, choose number and parent, write, record, push: converges when run again. */
+  publish(input: PublishInput): Promise<PublishedVersion>;
+  /** Commits a new manifest on `main` (same files, no new tag) and pushes `main`. */
+  share(input: ShareInput): Promise<{ commitSha: string }>;
+}
+
+/** The version writer over the app mirrors under `dataDir`. */
+export function mirrorVersionWriter(options: { dataDir: string; logger: Logger }): VersionWriter {
+  const mirrorOf = (workspaceId: string, appId: string) =>
+    openMirror({ dataDir: options.dataDir, workspaceId, appId, logger: options.logger });
+
+  return {
+    publish: (input) =>
+      mirrorOf(input.workspaceId, input.appId).publishVersion({
+        files: input.files,
+        readBlob: input.readBlob,
+        manifestFor: input.manifestFor,
+        summary: input.summary,
+        createdAt: input.createdAt,
+        version: input.nextVersion,
+        remote: input.remote,
+        timeoutMs: input.timeoutMs,
+        onWritten: input.onWritten,
+      }),
+
+    async share(input) {
+      const mirror = mirrorOf(input.workspaceId, input.appId);
+      // A remote `main` that moved past ours makes the push below fail as diverged; the next
+      // version takes the remote tip as its parent, and sharing works again from there.
+      await mirror.fetchRemote({ remote: input.remote, timeoutMs: input.timeoutMs });
+      const parent = await mirror.resolve('main');
+      if (!parent) throw new Error('The mirror has no main branch to share.');
+
+      const result = await mirror.writeManifestCommit({
+        manifest: input.manifest,
+        createdAt: input.createdAt,
+        parent,
+      });
+      await mirror.push({ remote: input.remote, refs: ['main'], timeoutMs: input.timeoutMs });
+      return { commitSha: result.commitSha };
+    },
+  };
 }
