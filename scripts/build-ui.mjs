@@ -2,6 +2,7 @@
 // The UI has no build step of its own yet; when ui/ is empty or missing this does nothing.
 import { cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,9 +21,9 @@ async function exists(path) {
 await rm(target, { recursive: true, force: true });
 
 if (!(await exists(source)) || (await readdir(source)).length === 0) {
-  console.log('build-ui: no ui/ files; skipping');
+  process.stdout.write('build-ui: no ui/ files; skipping\n');
 } else {
   await mkdir(target, { recursive: true });
   await cp(source, target, { recursive: true });
-  console.log(`build-ui: copied ui/ to ${target}`);
+  process.stdout.write(`build-ui: copied ui/ to ${target}\n`);
 }

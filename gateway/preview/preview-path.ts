@@ -16,8 +16,6 @@ export type PreviewLocation =
 
 const PREFIX = '/preview/';
 const VERSION = /^[1-9][0-9]{0,8}$/;
-// Control characters and the separators a decoded segment must not smuggle in.
-const FORBIDDEN_IN_SEGMENT = /[\u0000-\u001f\u007f/\\]/;
 const NOT_FOUND: PreviewLocation = { kind: 'not_found' };
 
 /**
@@ -72,8 +70,17 @@ function decodeSegment(raw: string): string | null {
     return null;
   }
   if (segment === '.' || segment === '..') return null;
-  if (FORBIDDEN_IN_SEGMENT.test(segment)) return null;
+  if (hasForbiddenCharacter(segment)) return null;
   return segment;
+}
+
+/** Control characters, and the separators a decoded segment must not smuggle in. */
+function hasForbiddenCharacter(segment: string): boolean {
+  for (let i = 0; i < segment.length; i += 1) {
+    const code = segment.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f || code === 0x2f || code === 0x5c) return true;
+  }
+  return false;
 }
 
 function queryOf(rawUrl: string, query: number): string {

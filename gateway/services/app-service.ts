@@ -6,8 +6,14 @@ import type { WorkspaceReader, WorkspaceStore } from '../../adapters/store/store
 /** Longest app name, in characters, after trimming. */
 export const MAX_APP_NAME_LENGTH = 200;
 
-// C0 controls, DEL and C1 controls; names are shown in UIs and written into manifests.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+/** C0 controls, DEL and C1 controls: names are shown in UIs and written into manifests. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
+  }
+  return false;
+}
 
 /** Trims an app name and checks it: 1 to 200 characters, no control characters. */
 export function normalizeAppName(value: unknown): string {
@@ -21,7 +27,7 @@ export function normalizeAppName(value: unknown): string {
       `Field name must be at most ${MAX_APP_NAME_LENGTH} characters.`,
     );
   }
-  if (CONTROL_CHARACTERS.test(name)) {
+  if (hasControlCharacter(name)) {
     throw new GatewayError('invalid_request', 'Field name must not contain control characters.');
   }
   return name;
