@@ -111,6 +111,21 @@ export function collisionKey(path: string): string {
     .normalize('NFD');
 }
 
+// Characters that would change how a message reads: controls, bidi and zero-width formatting,
+// line and paragraph separators.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
+
+/**
+ * A path made safe to put in a message or a log line: invalid UTF-8 shown as U+FFFD, invisible
+ * and control characters as `\u{…}` escapes, cut at 200 characters, in double quotes.
+ */
+export function printablePath(raw: string | Uint8Array): string {
+  const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
+  const escaped = text.replace(UNPRINTABLE, (char) => `\\u{${char.codePointAt(0)!.toString(16)}}`);
+  const cut = escaped.length > 200 ? `${escaped.slice(0, 200)}…` : escaped;
+  return `"${cut}"`;
+}
+
 function decode(raw: string | Uint8Array): string | null {
   if (typeof raw === 'string') return LONE_SURROGATE.test(raw) ? null : raw;
 
