@@ -23,6 +23,7 @@ export const DEFAULT_PATH_LIMITS: Readonly<PathLimits> = Object.freeze({
   maxComponentBytes: 255,
 });
 
+/** How `checkArchivePath` reads a path. */
 export interface ArchivePathOptions {
   limits?: Partial<PathLimits>;
   /**

@@ -16,6 +16,7 @@ export type EntryAction =
   | { action: 'manifest' }
   | { action: 'discard' };
 
+/** How one read applies the rules. */
 export interface EntryPolicyOptions {
   mode: ArchiveMode;
   limits: Readonly<ArchiveLimits>;
@@ -118,6 +119,9 @@ export class EntryPolicy {
       return { action: 'discard' };
     }
 
+    // Twins are judged among the entries that stay. A dropped file is never written anywhere, so
+    // it cannot collide with anything, and a dependency folder that came from a case-sensitive
+    // system (case twins do occur there) does not fail a build it takes no part in.
     this.#namespace.add(path, entry.kind as 'file' | 'directory' | 'symlink');
 
     if (entry.kind === 'symlink') {

@@ -13,6 +13,7 @@ import { verifyImportManifest } from './verify-import-manifest.js';
 export type { ArchiveLimits } from './archive-limits.js';
 export type { ArchiveMode } from './entry-policy.js';
 
+/** What to read and how: the reading, where to stage, and the caps. */
 export interface ArchiveReadOptions {
   /** `worker`: a build snapshot; `import`: a provider's archive of a version (DESIGN §13). */
   mode: ArchiveMode;
@@ -33,6 +34,7 @@ export interface StagedFile {
   stagedPath: string;
 }
 
+/** What a read kept, what it skipped, and the import's manifest. */
 export interface ArchiveReadResult {
   /** The kept files, in archive order. */
   files: StagedFile[];

@@ -20,6 +20,7 @@ export interface FramedEntry {
   mode: number;
 }
 
+/** Where the framer sends what it reads. */
 export interface TarFramerHooks {
   /** Called once per entry, before any of its bytes are forwarded; throwing stops the read. */
   onEntry(entry: FramedEntry): void;
