@@ -1,21 +1,12 @@
 import { newId } from '../../core/ids.js';
 import type {
   AppRecord,
-  BuildSync,
   DeploymentMode,
   SettingsRecord,
-  SourceControlRecord,
   SyncJobKind,
   SyncJobRecord,
 } from '../../core/model.js';
-
-/** What a successful build must also write so that it reaches source control. */
-export interface BuildSyncPlan {
-  /** The build record's `sync` block as the build is saved. */
-  sync: BuildSync;
-  sourceControl?: Partial<SourceControlRecord>;
-  job?: SyncJobRecord;
-}
+import type { BuildSyncPlan } from '../services/build-service.js';
 
 /**
  * Whether a build syncs (DESIGN §3): in `local` mode when the app was published, in
