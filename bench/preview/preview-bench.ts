@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -68,8 +69,8 @@ export async function runPreviewBench(options: PreviewBenchOptions = {}): Promis
 
     const paths = previewAppFiles().map((file) => file.path.replace(/index\.html$/, ''));
     const targets = {
-      gateway: { url: gateway.url, prefix: `/preview/${appId}/` },
-      'express.static': { url: baseline.url, prefix: '/' },
+      gateway: { url: gateway.url, prefix: `/preview/${appId}/`, pid: gateway.child.pid },
+      'express.static': { url: baseline.url, prefix: '/', pid: baseline.child.pid },
     };
 
     const load = (name: keyof typeof targets, seconds: number) =>
@@ -90,7 +91,9 @@ export async function runPreviewBench(options: PreviewBenchOptions = {}): Promis
       const order: (keyof typeof targets)[] =
         round % 2 === 0 ? ['express.static', 'gateway'] : ['gateway', 'express.static'];
       for (const name of order) {
+        const cpuBefore = cpuMillis(targets[name].pid);
         const result = await load(name, duration);
+        const cpuUsed = cpuMillis(targets[name].pid) - cpuBefore;
         if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
           throw new Error(
             `${name} answered ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
@@ -112,6 +115,18 @@ export async function runPreviewBench(options: PreviewBenchOptions = {}): Promis
   } finally {
     for (const child of children) await stopChild(child);
     await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** CPU time (user + system) a process used so far, in ms; NaN where /proc cannot tell. */
+function cpuMillis(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    // Linux reports clock ticks of 10 ms (USER_HZ 100) on every common configuration.
+    return ticks * 10;
+  } catch {
+    return Number.NaN;
   }
 }
 
