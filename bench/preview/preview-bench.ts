@@ -100,8 +100,12 @@ export async function runPreviewBench(options: PreviewBenchOptions = {}): Promis
           );
         }
         results[name].push({ rps: result.requests.average, p99: result.latency.p99 });
+        // Server CPU per request says how much work each does, whatever else the machine runs.
+        const perRequest = Number.isNaN(cpuUsed)
+          ? ''
+          : `, ${Math.round((cpuUsed * 1000) / result.requests.total)} µs CPU/request`;
         log(
-          `preview: round ${round + 1} ${name}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms`,
+          `preview: round ${round + 1} ${name}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms${perRequest}`,
         );
       }
     }
