@@ -81,7 +81,8 @@ export async function readSnapshotArchive(
     }
 
     const file = stager.begin();
-    readEntry.on('data', (chunk: Buffer) => file.write(chunk));
+    // The end listener goes first: attaching a data listener starts the flow, and an empty
+    // entry ends at once.
     readEntry.on('end', () => {
       const staged = file.end().then((content) => ({
         path: action.path,
@@ -94,6 +95,7 @@ export async function readSnapshotArchive(
       staged.catch(() => undefined);
       staging.push(staged);
     });
+    readEntry.on('data', (chunk: Buffer) => file.write(chunk));
   };
 
   const framer = new TarFramer({
