@@ -84,7 +84,8 @@ const KINDS = [
   { ext: 'woff2', dir: 'public/fonts', binary: true, weight: 5 },
 ];
 
-function textContent(random: () => number, bytes: number, ext: string): Buffer {
+/** Source-like text of `bytes` bytes in the style of `ext`, from a seeded PRNG. */
+export function textContent(random: () => number, bytes: number, ext: string): Buffer {
   const parts: string[] = [];
   let length = 0;
   let line = 0;
@@ -105,7 +106,8 @@ function textContent(random: () => number, bytes: number, ext: string): Buffer {
   return Buffer.from(parts.join('')).subarray(0, bytes);
 }
 
-function binaryContent(random: () => number, bytes: number): Buffer {
+/** Incompressible bytes, like compressed images and fonts. */
+export function binaryContent(random: () => number, bytes: number): Buffer {
   const content = Buffer.allocUnsafe(bytes);
   for (let i = 0; i + 4 <= bytes; i += 4)
     content.writeUInt32LE(Math.floor(random() * 4294967296), i);

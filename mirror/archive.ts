@@ -23,7 +23,10 @@ export async function archiveTree(
   commit: string,
   options: ArchiveOptions,
 ): Promise<Readable> {
-  const entries = await listTreeFiles(gitDir, commit, { timeoutMs: options.timeoutMs });
+  const entries = await listTreeFiles(gitDir, commit, {
+    sizes: false,
+    timeoutMs: options.timeoutMs,
+  });
   assertPlainTree(entries);
 
   const out = new PassThrough();

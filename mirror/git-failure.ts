@@ -7,10 +7,13 @@ export function scrubGitText(text: string, secrets: readonly string[] = []): str
   for (const secret of secrets) {
     if (secret.length >= 4) out = out.split(secret).join('***');
   }
-  return out
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]*@/gi, '$1***@')
-    .replace(/(authorization:\s*)\S+(\s+\S+)?/gi, '$1***')
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+  return (
+    out
+      .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]*@/gi, '$1***@')
+      .replace(/(authorization:\s*)\S+(\s+\S+)?/gi, '$1***')
+      // eslint-disable-next-line no-control-regex -- matching control characters is the point
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+  );
 }
 
 interface Rule {

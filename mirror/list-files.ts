@@ -20,11 +20,13 @@ export interface TreeEntry {
 export async function listTreeFiles(
   gitDir: string,
   commit: string,
-  options: { sha256?: boolean; timeoutMs: number },
+  options: { sha256?: boolean; sizes?: boolean; timeoutMs: number },
 ): Promise<TreeEntry[]> {
+  // Sizes cost git a look at every object's header; a check of names and modes needs none.
+  const long = options.sizes ?? true;
   const exit = await runGit({
     gitDir,
-    args: ['ls-tree', '-r', '-z', '--long', '--full-tree', commit],
+    args: ['ls-tree', '-r', '-z', ...(long ? ['--long'] : []), '--full-tree', commit],
     timeoutMs: options.timeoutMs,
   });
   if (exit.code !== 0) throw localGitError('listing the version files', exit);
@@ -32,11 +34,16 @@ export async function listTreeFiles(
   const entries: TreeEntry[] = [];
   for (const record of exit.stdout.toString('utf8').split('\0')) {
     if (!record) continue;
-    const match = /^(\d{6}) (\w+) ([0-9a-f]{40}) +(\d+|-)\t([\s\S]*)$/.exec(record);
+    const match = /^(\d{6}) (\w+) ([0-9a-f]{40})(?: +(\d+|-))?\t([\s\S]*)$/.exec(record);
     if (!match)
       throw new GatewayError('internal', 'git ls-tree printed a line the mirror cannot read.');
     const [, mode, , gitSha, size, path] = match;
-    entries.push({ path, mode, size: size === '-' ? 0 : Number(size), gitSha });
+    entries.push({
+      path,
+      mode,
+      size: size === undefined || size === '-' ? 0 : Number(size),
+      gitSha,
+    });
   }
 
   if (options.sha256) await addSha256(gitDir, entries, options.timeoutMs);

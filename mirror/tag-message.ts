@@ -6,6 +6,7 @@ export const TAG_MESSAGE_MAX_BYTES = 16 * 1024;
  * cut to 16 KiB on a character boundary.
  */
 export function tagMessageOf(summary: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const clean = summary.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
   const bytes = Buffer.from(clean, 'utf8');
   if (bytes.length <= TAG_MESSAGE_MAX_BYTES) return clean;

@@ -19,6 +19,7 @@ export function unsafeTreePathReason(path: string): string | null {
   if (Buffer.byteLength(path, 'utf8') > 4096) return 'is too long';
   if (path.startsWith('/')) return 'is absolute';
   if (path.includes('\\')) return 'contains a backslash';
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(path)) return 'contains a control character';
   if (LONE_SURROGATE.test(path)) return 'is not valid UTF-8';
 

@@ -23,6 +23,7 @@ export function checkRemoteBaseUrl(url: string): URL {
   if (url.length > 2048) throw refuse('is too long');
   // Checked on the raw text: the URL parser drops tabs and newlines silently, and git would
   // read a CR/LF as the end of a header or a config value.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   if (/[\u0000-\u0020\u007f]/.test(url)) throw refuse('contains spaces or control characters');
 
   let parsed: URL;

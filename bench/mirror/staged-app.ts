@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildManifest, serializeManifest } from '../../core/manifest.js';
 import { summarizeSource } from '../../core/source-hash.js';

@@ -1,6 +1,6 @@
 import { utimes, writeFile, readdir, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openMirror, type AppMirror } from '../../mirror/index.js';
+import { observeGitSpawns, openMirror, type AppMirror } from '../../mirror/index.js';
 import { CREATED_AT, fileSet, fsckStrict, git, manifestOf, tempDir } from './mirror-fixtures.js';
 
 const APP = fileSet({
@@ -98,6 +98,47 @@ describe('writeVersion', () => {
     expect(await git(mirror.gitDir, ['rev-list', '--count', 'main'])).toBe('1');
   });
 
+  it('starts the same number of git processes for 3 files as for 600', async () => {
+    const countFor = async (appId: string, files: number) => {
+      const entries: Record<string, string> = {};
+      for (let n = 0; n < files; n += 1)
+        entries[`src/d${n % 7}/f${n}.ts`] = `export const n = ${n};\n`;
+      const set = fileSet(entries);
+      const target = openMirror({ dataDir: dir.path, workspaceId: 'ws1', appId });
+      let spawns = 0;
+      const stop = observeGitSpawns(() => (spawns += 1));
+      try {
+        await target.writeVersion({
+          files: set.files,
+          readBlob: set.readBlob,
+          manifest: manifestOf(set, 1),
+          summary: 'count',
+          createdAt: CREATED_AT,
+          version: 1,
+          parent: null,
+        });
+      } finally {
+        stop();
+      }
+      return spawns;
+    };
+
+    const small = await countFor('small', 3);
+    expect(await countFor('large', 600)).toBe(small);
+    expect(small).toBeLessThanOrEqual(5);
+  });
+
+  it('keeps a clean repository through maintenance', async () => {
+    let parent: string | null = null;
+    for (let version = 1; version <= 3; version += 1) {
+      const set = fileSet({ 'dist/index.html': `v${version}` });
+      parent = (await write(version, parent, `v${version}`, set)).commitSha;
+    }
+    await mirror.maintain();
+    await fsckStrict(mirror.gitDir);
+    expect(await git(mirror.gitDir, ['rev-list', '--count', 'main'])).toBe('3');
+  });
+
   it('refuses a version whose tag already names another commit', async () => {
     const first = await write(1, null);
     await expect(write(1, null, 'Something else')).rejects.toMatchObject({
@@ -122,6 +163,7 @@ describe('writeVersion', () => {
     const message = tagBody.slice(tagBody.indexOf('\n\n') + 2);
     expect(message.startsWith('Second version\n\twith a tab[31m\nxxx')).toBe(true);
     expect(Buffer.byteLength(message)).toBeLessThanOrEqual(16 * 1024);
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
     expect(message).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     await fsckStrict(mirror.gitDir);
   });
