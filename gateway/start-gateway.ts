@@ -3,6 +3,7 @@ import { createStore } from '../adapters/store/create-store.js';
 import { loadConfig, type Environment, type GatewayConfig } from './config.js';
 import { createGateway, type Gateway, type GatewayDeps } from './create-gateway.js';
 import { createLogger } from './logger.js';
+import { createSourceControl } from './source-control/source-control-module.js';
 
 export interface StartOptions {
   env?: Environment;
@@ -26,12 +27,38 @@ export async function startGateway(
   });
 
   try {
+    const sourceControl = createSourceControl({ config, logger, store });
     const extra = options.extend ? await options.extend({ config, logger }) : {};
-    const gateway = await createGateway({ ...extra, config, store, logger });
+    const gateway = await createGateway({
+      ...mergeDeps(sourceControl.deps, extra),
+      config,
+      store,
+      logger,
+    });
     const url = await gateway.listen();
+    // Jobs a previous run left behind resume once the gateway answers again.
+    await sourceControl.runner.start();
     return { gateway, url };
   } catch (error) {
     await store.close();
     throw error;
   }
+}
+
+/** Two sets of extra dependencies as one: lists are joined, the second wins elsewhere. */
+export function mergeDeps(a: Partial<GatewayDeps>, b: Partial<GatewayDeps>): Partial<GatewayDeps> {
+  const routes: NonNullable<GatewayDeps['routes']> = { ...a.routes };
+  for (const [scope, list] of Object.entries(b.routes ?? {}) as [
+    keyof NonNullable<GatewayDeps['routes']>,
+    NonNullable<GatewayDeps['routes']>['user'],
+  ][]) {
+    routes[scope] = [...(routes[scope] ?? []), ...(list ?? [])];
+  }
+  return {
+    ...a,
+    ...b,
+    routes,
+    onBuildSaved: [...(a.onBuildSaved ?? []), ...(b.onBuildSaved ?? [])],
+    onClose: [...(a.onClose ?? []), ...(b.onClose ?? [])],
+  };
 }

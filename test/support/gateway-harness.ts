@@ -9,6 +9,7 @@ import type { Role } from '../../core/model.js';
 import { mintToken } from '../../gateway/auth/mint-token.js';
 import { loadConfig, type GatewayConfig } from '../../gateway/config.js';
 import { createGateway, type Gateway, type GatewayDeps } from '../../gateway/create-gateway.js';
+import { mergeDeps } from '../../gateway/start-gateway.js';
 
 /** The workspaces a harness mints tokens for by default. */
 export const WORKSPACE = 'acme';
@@ -19,6 +20,11 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** More gateway dependencies (routes, sync hooks, preview cache sizes). */
   deps?: Partial<Omit<GatewayDeps, 'config' | 'store'>>;
+  /** Dependencies that need the opened store (the source-control module, for example). */
+  depsWithStore?: (opened: {
+    store: Store;
+    config: GatewayConfig;
+  }) => Partial<Omit<GatewayDeps, 'config' | 'store'>>;
   logger?: Logger;
 }
 
@@ -67,7 +73,13 @@ export async function startGatewayHarness(options: HarnessOptions = {}): Promise
   const store = await createStore({ dataDir, logger: options.logger });
   let gateway: Gateway;
   try {
-    gateway = await createGateway({ ...options.deps, config, store, logger: options.logger });
+    const withStore = options.depsWithStore?.({ store, config }) ?? {};
+    gateway = await createGateway({
+      ...mergeDeps(options.deps ?? {}, withStore),
+      config,
+      store,
+      logger: options.logger,
+    });
   } catch (error) {
     await store.close();
     await rm(dataDir, { recursive: true, force: true });
