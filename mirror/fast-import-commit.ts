@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { GatewayError } from '../core/errors.js';
 import { localGitError } from './git-failure.js';
@@ -143,8 +144,16 @@ async function streamBlobs(
     const { file, content } = pending.shift()!;
     const bytes = await content;
     aheadBytes -= file.size;
-    if (bytes.length !== file.size) {
-      throw new GatewayError('internal', `The stored content of ${file.path} has the wrong size.`);
+    // The store is content-addressed, so a mismatch is corruption: better no version than a
+    // commit whose files differ from the source hash it claims.
+    if (
+      bytes.length !== file.size ||
+      createHash('sha256').update(bytes).digest('hex') !== file.sha256
+    ) {
+      throw new GatewayError(
+        'hash_mismatch',
+        `The stored content of ${file.path} does not match its sha256.`,
+      );
     }
     await write(stdin, `blob\nmark ${marks.get(file.sha256)}\ndata ${bytes.length}\n`);
     await write(stdin, bytes);

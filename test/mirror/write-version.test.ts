@@ -128,6 +128,13 @@ describe('writeVersion', () => {
     expect(small).toBeLessThanOrEqual(5);
   });
 
+  it('refuses stored content that does not match its sha256, writing no refs', async () => {
+    const corrupt = { ...APP, readBlob: async () => Buffer.from('not what was hashed') };
+    await expect(write(1, null, 'x', corrupt)).rejects.toMatchObject({ code: 'hash_mismatch' });
+    expect(await mirror.resolve('main')).toBeNull();
+    expect(await mirror.listTags()).toEqual([]);
+  });
+
   it('keeps a clean repository through maintenance', async () => {
     let parent: string | null = null;
     for (let version = 1; version <= 3; version += 1) {
