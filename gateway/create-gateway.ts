@@ -11,6 +11,7 @@ import type { ArchiveLimits } from './ingest/read-snapshot-archive.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { previewRoutes } from './http/routes/preview-routes.js';
 import { sessionRoutes } from './http/routes/session-routes.js';
+import { uiRoutes } from './http/routes/ui-routes.js';
 import { silentLogger } from './logger.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { createPreviewService, type PreviewService } from './preview/preview-service.js';
@@ -58,6 +59,8 @@ export interface GatewayDeps {
   archiveLimits?: Partial<ArchiveLimits>;
   /** Preview cache sizes. */
   preview?: { blobCacheBytes?: number; snapshotCacheFiles?: number; draftTtlMs?: number };
+  /** The built admin UI (default: dist/ui of the package). */
+  uiDir?: string;
   /** Work to finish after the HTTP server stopped and before the store closes. */
   onClose?: (() => Promise<void>)[];
 }
@@ -102,6 +105,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     public: [
       (scope) => healthRoutes(scope, { readiness, metrics }),
       (scope) => sessionRoutes(scope, { auth, verifier, mode: config.deploymentMode }),
+      (scope) => uiRoutes(scope, { logger, dir: deps.uiDir }),
       ...extra('public'),
     ],
     user: [(scope) => appRoutes(scope, { auth, store, apps: services.apps }), ...extra('user')],
