@@ -1,4 +1,5 @@
 import type { GitRemote } from '../adapters/providers/provider-port.js';
+import { faultPoint } from '../core/fault-point.js';
 import { summarizeSource } from '../core/source-hash.js';
 import type { VersionFile } from './fast-import-commit.js';
 import { fetchRemote } from './fetch-remote.js';
@@ -79,7 +80,9 @@ export async function publishVersion(
       outsideCommits: plan.outsideCommits,
     };
   }
+  faultPoint('refs-moved'); // Crash-test hook: the mirror has the version, the store not yet.
   await input.onWritten?.(written);
+  faultPoint('store-updated'); // Crash-test hook: recorded in the store, not yet pushed.
 
   await pushRefs(ctx, { remote: input.remote, refs, timeoutMs: input.timeoutMs });
   ctx.logger.info(

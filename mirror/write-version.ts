@@ -1,4 +1,5 @@
 import { GatewayError } from '../core/errors.js';
+import { faultPoint } from '../core/fault-point.js';
 import { tagOf } from '../core/manifest.js';
 import { MANIFEST_PATH } from '../core/source-hash.js';
 import { writeCommitObjects, type VersionFile } from './fast-import-commit.js';
@@ -89,6 +90,8 @@ export async function writeVersion(
     createdAt: input.createdAt,
     timeoutMs: ctx.gitTimeoutMs,
   });
+
+  faultPoint('objects-written'); // Crash-test hook: objects stored, no ref names them yet.
 
   try {
     await applyRefTransaction(
