@@ -8,6 +8,9 @@ import type { PageContext } from '../router.js';
 import { can } from '../session.js';
 import { announce, busy, errorBox, notice, pageHeading, statusBadge } from '../widgets.js';
 
+/** A message for the page navigated to after an action that leaves the current one. */
+let flash: string | null = null;
+
 interface AppState {
   app: AppView;
   versions: VersionView[] | Error;
@@ -107,6 +110,8 @@ export async function appPage(context: PageContext): Promise<void> {
   );
 
   replace(view, headingSlot, actionSlot, bodySlot);
+  if (flash) replace(actionSlot, notice(flash, 'ok'));
+  flash = null;
   show(await load());
 
   function draftSection(
@@ -456,8 +461,12 @@ export async function appPage(context: PageContext): Promise<void> {
       () =>
         void run(button, 'Restoring…', async () => {
           await api('POST', `${base}/versions/${version.version}/restore-draft`);
-          if (viewing !== null) context.navigate(`/apps/${encodeURIComponent(app.id)}`);
-          return `Version ${version.version} is now the draft.`;
+          const said = `Version ${version.version} is now the draft.`;
+          if (viewing !== null) {
+            flash = said;
+            context.navigate(`/apps/${encodeURIComponent(app.id)}`);
+          }
+          return said;
         }),
     );
     return button;

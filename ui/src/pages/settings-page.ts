@@ -335,7 +335,7 @@ function settingsForm(options: {
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'provider-title' },
-      h('h2', { id: 'provider-title' }, 'Provider'),
+      h('h2', { id: 'provider-title' }, 'Provider and owner'),
       field('Provider', provider),
       selfHostedRow,
       baseUrlField,

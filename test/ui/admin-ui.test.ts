@@ -1,0 +1,421 @@
+import type { Browser, Page } from 'playwright-core';
+import type { Role } from '../../core/model.js';
+import { startGitHubDouble, type GitHubDouble } from '../doubles/github/github-double.js';
+import { sampleApp } from '../gateway/gateway-fixtures.js';
+import {
+  browserSuiteRuns,
+  launchChromium,
+  openPage,
+  screenshot,
+  type WatchedPage,
+} from './browser.js';
+import { buildUiIntoTemp, GIT_OWNER, startUiStack, type UiStack } from './ui-stack.js';
+
+const suite = browserSuiteRuns() ? describe : describe.skip;
+
+suite('admin web UI in Chromium', () => {
+  let browser: Browser;
+  let built: { dir: string; remove(): Promise<void> };
+  let stack: UiStack | null = null;
+  let open: WatchedPage[] = [];
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    built = await buildUiIntoTemp();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await built?.remove();
+  });
+
+  afterEach(async () => {
+    // Pages hold the event stream open; close them before the gateway waits for its connections.
+    for (const watched of open) await watched.context.close();
+    open = [];
+    await stack?.close();
+    stack = null;
+  });
+
+  async function start(mode: 'local' | 'onprem', env: Record<string, string> = {}) {
+    stack = await startUiStack({ uiDir: built.dir, env: { DEPLOYMENT_MODE: mode, ...env } });
+    return stack;
+  }
+
+  async function page(): Promise<WatchedPage> {
+    const watched = await openPage(browser, stack!.gateway.url);
+    open.push(watched);
+    return watched;
+  }
+
+  /** Signs in through the sign-in page as a person with `role`, landing on `path`. */
+  async function signedIn(role: Role, sub: string, path = '/apps'): Promise<WatchedPage> {
+    const watched = await page();
+    const token = await stack!.gateway.userToken({ role, sub });
+    await watched.page.goto(path);
+    await watched.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await watched.page.getByLabel('Access token').fill(token);
+    await watched.page.getByRole('button', { name: 'Sign in' }).click();
+    await watched.page.locator('#account', { hasText: sub }).waitFor();
+    return watched;
+  }
+
+  function expectClean(watched: WatchedPage) {
+    expect(watched.problems).toEqual([]);
+    expect(watched.foreignRequests).toEqual([]);
+  }
+
+  async function heading(page: Page, name: string) {
+    await page.getByRole('heading', { level: 1, name }).waitFor();
+  }
+
+  test('signs in with a pasted token into an httpOnly cookie, explains a bad token, signs out', async () => {
+    await start('local');
+    const watched = await page();
+    const { page: p, context } = watched;
+
+    await p.goto('/');
+    await heading(p, 'Sign in');
+    await screenshot(p, 'sign-in');
+
+    await p.getByLabel('Access token').fill('not-a-token');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    const alert = p.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain(
+      'Signing in failed. You are not signed in, or your token has expired.',
+    );
+    await screenshot(p, 'sign-in-error');
+
+    const token = await stack!.gateway.userToken({ role: 'admin', sub: 'alice' });
+    await p.getByLabel('Access token').fill(token);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await heading(p, 'Apps');
+    expect(await p.locator('#account').textContent()).toContain('alice · Admin · acme');
+    expect(await p.getByLabel('Access token').count()).toBe(0);
+
+    const cookies = await context.cookies();
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatchObject({
+      name: 'second_session',
+      httpOnly: true,
+      sameSite: 'Strict',
+    });
+    expect(await p.evaluate(() => document.cookie)).toBe('');
+
+    // A reload keeps the session; an address typed by hand opens its page.
+    await p.goto('/settings/source-control');
+    await heading(p, 'Source control');
+    expect(await p.getByRole('link', { name: 'Settings' }).getAttribute('aria-current')).toBe(
+      'page',
+    );
+
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await heading(p, 'Sign in');
+    expect(await context.cookies()).toEqual([]);
+    await p.reload();
+    await heading(p, 'Sign in');
+    expectClean(watched);
+  });
+
+  test('settings against a plain git server: live repo name, validation, write-only token, disconnect', async () => {
+    await start('onprem');
+    const watched = await signedIn('admin', 'alice', '/settings/source-control');
+    const p = watched.page;
+    await heading(p, 'Source control');
+    expect(await p.locator('#connection-state').textContent()).toContain('Not connected');
+
+    await p.getByLabel('Provider', { exact: true }).selectOption('git');
+    expect(await p.getByLabel('Base URL').isVisible()).toBe(true);
+    await p.getByLabel('Base URL').fill(stack!.git.baseUrl);
+    await p.getByLabel('Owner', { exact: true }).fill(GIT_OWNER);
+    await p.getByLabel('Organization (folder)').check();
+
+    await p.getByLabel('Repository name prefix').fill('Team_Apps');
+    await p.locator('#repo-prefix-error', { hasText: 'lower-case letters' }).waitFor();
+    await p.getByLabel('Repository name prefix').fill('team-apps');
+    await p.getByLabel('Example app name').fill('Café Déjà Vu — Ops!');
+    expect(await p.locator('#repo-preview').textContent()).toBe('team-apps-cafe-deja-vu-ops');
+
+    const policy = p.getByRole('switch', { name: 'Store app source in source control' });
+    expect(await policy.isChecked()).toBe(false);
+    await policy.check();
+
+    // A wrong token is refused by the server and nothing is saved.
+    await p.getByLabel('Token', { exact: true }).fill('wrong-token');
+    await p.getByRole('button', { name: 'Save and check' }).click();
+    await p.locator('#save-result .error-box').waitFor();
+    expect(await p.locator('#save-result').textContent()).toContain(
+      'The provider refused the token.',
+    );
+    expect(await p.locator('#connection-state').textContent()).toContain('Not connected');
+    await screenshot(p, 'settings-refused');
+
+    await p.getByLabel('Token', { exact: true }).fill(stack!.gitToken);
+    await p.getByRole('button', { name: 'Save and check' }).click();
+    const report = p.locator('#permission-report');
+    await report.waitFor();
+    expect(await report.textContent()).toContain(
+      `the server accepted the token under ${stack!.git.baseUrl}/${GIT_OWNER}/`,
+    );
+    expect(await report.textContent()).toContain('every permission the gateway needs');
+    expect(await p.getByLabel('Token', { exact: true }).inputValue()).toBe('');
+    expect(await p.locator('#connection-state').textContent()).toMatch(/Set on .+ by alice\./);
+    await screenshot(p, 'settings-git-connected');
+
+    const admin = await stack!.gateway.userToken({ role: 'admin' });
+    const saved = (await (
+      await stack!.gateway.request('/api/v1/source-control', { token: admin })
+    ).json()) as {
+      settings: Record<string, unknown>;
+    };
+    expect(saved.settings).toMatchObject({
+      connected: true,
+      provider: 'git',
+      baseUrl: stack!.git.baseUrl,
+      owner: GIT_OWNER,
+      ownerType: 'org',
+      repoPrefix: 'team-apps',
+      storeAppSource: true,
+    });
+    expect(JSON.stringify(saved)).not.toContain(stack!.gitToken);
+
+    // After a reload the token shows only as set, the field empty and optional.
+    await p.reload();
+    await heading(p, 'Source control');
+    expect(await p.getByLabel('Token', { exact: true }).inputValue()).toBe('');
+    expect(await p.locator('#token-hint').textContent()).toContain('Leave empty to keep it.');
+    expect(await p.content()).not.toContain(stack!.gitToken);
+
+    await p.getByRole('button', { name: 'Disconnect…' }).click();
+    await p.getByRole('button', { name: 'Disconnect and delete the token' }).click();
+    await p.locator('#connection-state', { hasText: 'Not connected' }).waitFor();
+    expectClean(watched);
+  });
+
+  test('settings against the GitHub double list each missing permission with what to grant', async () => {
+    await start('local');
+    const github: GitHubDouble = await startGitHubDouble('ghes');
+    try {
+      github.addOwner('acme-org', 'org');
+      github.addToken({
+        value: 'ghp_readonly_token_0123456789',
+        login: 'octo',
+        kind: 'classic',
+        scopes: ['read:org'],
+      });
+
+      const watched = await signedIn('owner', 'olga', '/settings/source-control');
+      const p = watched.page;
+      await p.getByLabel('Provider', { exact: true }).selectOption('github');
+      expect(await p.getByLabel('Base URL').isVisible()).toBe(false);
+      await p.getByLabel('GitHub Enterprise Server (self-hosted)').check();
+      await p.getByLabel('Base URL').fill(github.baseUrl!);
+      await p.getByLabel('Owner', { exact: true }).fill('acme-org');
+      await p.getByLabel('Organization').check();
+      // Local mode has no workspace storage policy.
+      expect(
+        await p.getByRole('switch', { name: 'Store app source in source control' }).count(),
+      ).toBe(0);
+
+      await p.getByLabel('Token', { exact: true }).fill('ghp_readonly_token_0123456789');
+      await p.getByRole('button', { name: 'Save and check' }).click();
+      const report = p.locator('#permission-report');
+      await report.waitFor();
+      const text = (await report.textContent()) ?? '';
+      expect(text).toContain('Connected to GitHub as octo.');
+      expect(text).toContain('the token is missing permissions');
+      expect(text).toContain('Classic token scope "repo"');
+      expect(text).toContain('choose "All repositories"');
+      expect(text).toContain('Administration (read and write) and Contents (read and write)');
+      expect(await report.locator('ul.missing li').count()).toBe(1);
+      await screenshot(p, 'settings-github-missing-permissions');
+      expectClean(watched);
+    } finally {
+      await github.close();
+    }
+  });
+
+  test('a build arriving while the apps page is open updates the list without a reload', async () => {
+    const s = await start('local');
+    const appId = await s.gateway.createApp('Customer Console');
+    const watched = await signedIn('viewer', 'vera');
+    const p = watched.page;
+    const row = p.locator(`tr[data-app-id="${appId}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain('No build yet');
+    expect(await row.locator('[data-status]').getAttribute('data-status')).toBe('disabled');
+    await p.locator('html[data-live="open"]').waitFor();
+    await p.evaluate(() => Object.assign(window, { sameDocument: true }));
+
+    await s.build(appId, 'First screen');
+    await row.locator('td', { hasText: /\d{4}/ }).first().waitFor();
+    expect(await row.textContent()).not.toContain('No build yet');
+    expect(await row.textContent()).toContain('Local only');
+    expect(
+      await p.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument),
+    ).toBe(true);
+    await screenshot(p, 'apps');
+    expectClean(watched);
+  });
+
+  test('publish from the app page makes v1, versions preview and restore as draft (local mode)', async () => {
+    const s = await start('local');
+    await s.connect();
+    await s.git.createRepo(GIT_OWNER, 'second-app-customer-console');
+    const appId = await s.gateway.createApp('Customer Console');
+    await s.build(appId, 'First screen\nwith the customer table');
+
+    const watched = await signedIn('builder', 'bob', `/apps/${appId}`);
+    const p = watched.page;
+    await heading(p, 'Customer Console');
+    expect(await p.locator('#draft-preview').getAttribute('href')).toBe(`/preview/${appId}/`);
+    expect(await p.locator('#sync-status').textContent()).toContain('Local only');
+
+    await p.getByRole('button', { name: 'Publish to source control' }).click();
+    await p.locator('#sync-status[data-status="synced"]').waitFor();
+    expect(await p.locator('#sync-status').textContent()).toBe(
+      'Synced: version 1 is in source control.',
+    );
+    const v1 = p.locator('#versions-table tr[data-version="1"]');
+    await v1.waitFor();
+    expect(await v1.textContent()).toContain('second-app-v1');
+    expect(await v1.textContent()).toContain('First screen');
+    expect(await v1.textContent()).toContain('Pushed');
+    expect(await v1.getByRole('link', { name: /Preview version 1/ }).getAttribute('href')).toBe(
+      `/preview/${appId}/v/1/`,
+    );
+    expect(await p.getByRole('button', { name: 'Publish to source control' }).count()).toBe(0);
+    expect(await p.locator('#repo-link').textContent()).toBe(
+      `${GIT_OWNER}/second-app-customer-console`,
+    );
+    await screenshot(p, 'app-published');
+
+    // The version preview link opens the app page of that version.
+    const preview = await p.context().request.get(`/preview/${appId}/v/1/`);
+    expect(preview.status()).toBe(200);
+    expect(await preview.text()).toContain('<title>Console</title>');
+
+    // Viewing a version hides Publish and offers its own restore.
+    await v1.getByRole('link', { name: 'v1' }).click();
+    await p.getByRole('heading', { name: 'Viewing version 1' }).waitFor();
+    await p.getByRole('button', { name: 'Restore version 1 as the draft' }).first().click();
+    await p.locator('#action-result', { hasText: 'Version 1 is now the draft.' }).waitFor();
+    await heading(p, 'Customer Console');
+    await p.getByRole('heading', { name: 'Draft' }).waitFor();
+    expectClean(watched);
+  });
+
+  test('a failing sync shows its error in plain words, and Retry brings it to synced', async () => {
+    const s = await start('local', { SYNC_MAX_ATTEMPTS: '1' });
+    await s.connect();
+    await s.git.createRepo(GIT_OWNER, 'second-app-ledger');
+    const appId = await s.gateway.createApp('Ledger');
+    await s.build(appId, 'Ledger v1');
+
+    const watched = await signedIn('builder', 'bob', `/apps/${appId}`);
+    const p = watched.page;
+    await heading(p, 'Ledger');
+    s.git.setMode('unavailable');
+    await p.getByRole('button', { name: 'Publish to source control' }).click();
+
+    await p.locator('#sync-status[data-status="failed"]').waitFor();
+    const error = p.locator('#sync-error');
+    await error.waitFor();
+    const code = await error.getAttribute('data-code');
+    expect(code).toBe('provider_unavailable');
+    expect(await error.textContent()).toContain(
+      'The last sync failed: The provider did not answer.',
+    );
+    expect(await error.textContent()).toContain('The gateway will not retry by itself.');
+    await screenshot(p, 'app-sync-failed');
+
+    s.git.setMode('ok');
+    await p.getByRole('button', { name: 'Retry' }).click();
+    await p.locator('#sync-status[data-status="synced"]').waitFor();
+    expect(await p.locator('#sync-error').count()).toBe(0);
+    expect(await p.getByRole('button', { name: 'Retry' }).count()).toBe(0);
+    await p.locator('#versions-table tr[data-version="1"]').waitFor();
+    expectClean(watched);
+  });
+
+  test('a viewer sees every page without a control that changes anything', async () => {
+    const s = await start('local');
+    await s.connect();
+    await s.git.createRepo(GIT_OWNER, 'second-app-customer-console');
+    const appId = await s.gateway.createApp('Customer Console');
+    await s.build(appId, 'First screen');
+    const builder = await s.gateway.userToken({ role: 'builder' });
+    await s.gateway.request(`/api/v1/apps/${appId}/source-control/publish`, {
+      method: 'POST',
+      token: builder,
+    });
+    await s.settle();
+
+    const watched = await signedIn('viewer', 'vera');
+    const p = watched.page;
+    await p.locator(`tr[data-app-id="${appId}"]`).waitFor();
+    expect(await p.getByText('New app').count()).toBe(0);
+    expect(await p.getByRole('link', { name: 'Audit' }).count()).toBe(0);
+
+    await p.getByRole('link', { name: 'Customer Console' }).click();
+    await heading(p, 'Customer Console');
+    await p.locator('#versions-table').waitFor();
+    for (const name of ['Publish to source control', 'Retry', 'Restore as draft']) {
+      expect([name, await p.getByRole('button', { name }).count()]).toEqual([name, 0]);
+    }
+    expect(await p.getByRole('switch', { name: 'Share in Available Apps' }).isDisabled()).toBe(
+      true,
+    );
+    await screenshot(p, 'app-viewer');
+
+    await p.getByRole('link', { name: 'Settings' }).click();
+    await heading(p, 'Source control');
+    expect(
+      await p.getByText('Only workspace owners and admins can change these settings.').count(),
+    ).toBe(1);
+    expect(await p.getByLabel('Owner', { exact: true }).isDisabled()).toBe(true);
+    expect(await p.getByRole('button', { name: 'Save and check' }).count()).toBe(0);
+    expect(await p.getByRole('button', { name: 'Disconnect…' }).count()).toBe(0);
+    await screenshot(p, 'settings-viewer');
+
+    await p.goto('/audit');
+    await heading(p, 'Audit');
+    expect(
+      await p.getByText('Only workspace owners and admins can read the audit log.').count(),
+    ).toBe(1);
+    expectClean(watched);
+  });
+
+  test('the audit page lists recent events and filters them by app', async () => {
+    const s = await start('local');
+    await s.connect();
+    await s.git.createRepo(GIT_OWNER, 'second-app-customer-console');
+    const appId = await s.gateway.createApp('Customer Console');
+    await s.gateway.createApp('Ledger');
+    await s.build(appId, 'First screen', sampleApp());
+    const builder = await s.gateway.userToken({ role: 'builder', sub: 'bob' });
+    await s.gateway.request(`/api/v1/apps/${appId}/source-control/publish`, {
+      method: 'POST',
+      token: builder,
+    });
+    await s.settle();
+
+    const watched = await signedIn('owner', 'olga', '/audit');
+    const p = watched.page;
+    await heading(p, 'Audit');
+    const table = p.locator('#audit-table');
+    await table.waitFor();
+    const all = (await table.locator('tbody tr').allTextContents()).join('\n');
+    expect(all).toContain('alice');
+    expect(all).toContain('bob');
+    await screenshot(p, 'audit');
+
+    await p.getByLabel('App', { exact: true }).selectOption({ label: 'Customer Console' });
+    await p.waitForURL(`**/audit?appId=${appId}`);
+    await table.waitFor();
+    const rows = await table.locator('tbody tr').allTextContents();
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row).toContain('Customer Console');
+    expectClean(watched);
+  });
+});
