@@ -290,6 +290,22 @@ suite('admin web UI in Chromium', () => {
     );
     await screenshot(p, 'app-published');
 
+    // Sharing is a switch; the gateway commits the manifest change after answering.
+    const share = p.getByRole('switch', { name: 'Share in Available Apps' });
+    expect(await share.isChecked()).toBe(false);
+    const answered = p.waitForResponse((r) => r.url().endsWith('/source-control/share'));
+    await share.check();
+    expect((await answered).status()).toBe(202);
+    await s.settle();
+    const viewer = await s.gateway.userToken({ role: 'viewer' });
+    const shared = (await (
+      await s.gateway.request(`/api/v1/apps/${appId}`, { token: viewer })
+    ).json()) as {
+      app: { sourceControl: { availableInCatalog: boolean } };
+    };
+    expect(shared.app.sourceControl.availableInCatalog).toBe(true);
+    await p.locator('#share:checked').waitFor();
+
     // The version preview link opens the app page of that version.
     const preview = await p.context().request.get(`/preview/${appId}/v/1/`);
     expect(preview.status()).toBe(200);

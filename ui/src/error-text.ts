@@ -89,7 +89,7 @@ const TEXTS: Record<string, ErrorText> = {
   },
   rate_limited: {
     what: 'The provider’s rate limit was reached.',
-    todo: 'The gateway retries by itself when the limit resets; Retry now only if you know it has.',
+    todo: 'Wait until the limit resets, then Retry.',
   },
   provider_error: {
     what: 'The provider answered with an error.',
@@ -101,7 +101,7 @@ const TEXTS: Record<string, ErrorText> = {
   },
   provider_unavailable: {
     what: 'The provider did not answer.',
-    todo: 'The gateway retries by itself; check the provider or network, then Retry.',
+    todo: 'Check that the provider is up and reachable from the gateway, then Retry.',
   },
   hash_mismatch: {
     what: 'The files in the repository do not match their manifest.',

@@ -55,6 +55,9 @@ export async function appPage(context: PageContext): Promise<void> {
 
     if (lastStatus !== null && lastStatus !== app.sourceControl.status) {
       announce(`Source control: ${statusSentence(app)}`);
+      // "Publishing started" and the like are history once the work they started is over.
+      const settled = lastStatus === 'pending' && app.sourceControl.status !== 'pending';
+      if (settled && actionSlot.querySelector('.notice-ok')) replace(actionSlot);
     }
     lastStatus = app.sourceControl.status;
 

@@ -74,14 +74,18 @@ function connectionSummary(settings: SettingsView): HTMLElement {
     );
   }
   const provider = PROVIDERS[settings.provider];
-  const where = [settings.baseUrl, settings.owner].filter(Boolean).join(' / ');
+  const owner = settings.owner
+    ? `${settings.owner} (${settings.ownerType === 'user' ? 'user' : provider.orgWord.toLowerCase()})`
+    : '—';
   return h(
     'dl',
     { class: 'facts', id: 'connection-state' },
     h('dt', {}, 'Provider'),
     h('dd', {}, provider.label),
+    settings.baseUrl ? h('dt', {}, 'Server') : null,
+    settings.baseUrl ? h('dd', {}, settings.baseUrl) : null,
     h('dt', {}, 'Owner'),
-    h('dd', {}, where || '—'),
+    h('dd', {}, owner),
     h('dt', {}, 'Account'),
     h(
       'dd',
