@@ -64,6 +64,10 @@ suite('admin web UI in Chromium', () => {
     expect(watched.foreignRequests).toEqual([]);
   }
 
+  function sameDocument(page: Page): Promise<boolean | undefined> {
+    return page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument);
+  }
+
   async function heading(page: Page, name: string) {
     await page.getByRole('heading', { level: 1, name }).waitFor();
   }
@@ -82,7 +86,7 @@ suite('admin web UI in Chromium', () => {
     const alert = p.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain(
-      'Signing in failed. You are not signed in, or your token has expired.',
+      'Signing in failed. The token is not valid, or it has expired.',
     );
     await screenshot(p, 'sign-in-error');
 
@@ -251,9 +255,30 @@ suite('admin web UI in Chromium', () => {
     await row.locator('td', { hasText: /\d{4}/ }).first().waitFor();
     expect(await row.textContent()).not.toContain('No build yet');
     expect(await row.textContent()).toContain('Local only');
-    expect(
-      await p.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument),
-    ).toBe(true);
+    expect(await sameDocument(p)).toBe(true);
+    expectClean(watched);
+  });
+
+  test('with the workspace policy on, the open list follows a build to synced and v1', async () => {
+    const s = await start('onprem');
+    await s.connect({ storeAppSource: true });
+    await s.git.createRepo(GIT_OWNER, 'second-app-customer-console');
+    const appId = await s.gateway.createApp('Customer Console');
+    await s.gateway.createApp('Ledger');
+    const watched = await signedIn('builder', 'bob');
+    const p = watched.page;
+    const row = p.locator(`tr[data-app-id="${appId}"]`);
+    await row.waitFor();
+    await p.locator('html[data-live="open"]').waitFor();
+    await p.evaluate(() => Object.assign(window, { sameDocument: true }));
+
+    await s.build(appId, 'First screen');
+    await row.locator('[data-status="synced"]').waitFor();
+    expect(await row.locator('.version-cell').textContent()).toBe('v1');
+    expect(await sameDocument(p)).toBe(true);
+    await p
+      .locator('#status', { hasText: 'Customer Console: Synced' })
+      .waitFor({ state: 'attached' });
     await screenshot(p, 'apps');
     expectClean(watched);
   });

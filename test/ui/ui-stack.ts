@@ -38,7 +38,7 @@ export interface UiStack {
   /** Uploads a build of `files` as the app's worker would. */
   build(appId: string, summary: string, files?: FileTree): Promise<void>;
   /** Connects the workspace to the git server through the API, as an admin. */
-  connect(): Promise<void>;
+  connect(extra?: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -84,7 +84,7 @@ export async function startUiStack(options: {
       const response = await uploadBuild(gateway, appId, token, await makeTar(files), { summary });
       if (response.status !== 201) throw new Error(`the build upload answered ${response.status}`);
     },
-    async connect() {
+    async connect(extra = {}) {
       const response = await gateway.request('/api/v1/source-control', {
         method: 'PUT',
         token: await gateway.userToken({ role: 'admin', sub: 'alice' }),
@@ -95,6 +95,7 @@ export async function startUiStack(options: {
           owner: GIT_OWNER,
           ownerType: 'org',
           token: gitToken,
+          ...extra,
         }),
       });
       if (response.status !== 200) throw new Error(`connecting answered ${response.status}`);

@@ -16,8 +16,8 @@ const TEXTS: Record<string, ErrorText> = {
     todo: 'Check the highlighted values and try again.',
   },
   unauthenticated: {
-    what: 'You are not signed in, or your token has expired.',
-    todo: 'Sign in again with a fresh token (`second-gateway token`).',
+    what: 'The token is not valid, or it has expired.',
+    todo: 'Ask an operator for a fresh one: "second-gateway token --workspace <id> --role <role>" prints it.',
   },
   forbidden: {
     what: 'Your role does not allow this.',

@@ -29,7 +29,7 @@ export function signInPage(
     field(
       'Access token',
       token,
-      'Paste a user token printed by `second-gateway token --role <role>`. It is sent once and kept only in a secure cookie.',
+      'Paste a user token (an operator prints one with "second-gateway token"). It is sent once and then kept only in a cookie this page’s scripts cannot read.',
     ),
     outcome,
     h('div', { class: 'actions' }, submit),
