@@ -346,6 +346,51 @@ suite('admin web UI in Chromium', () => {
     expectClean(watched);
   });
 
+  test('the keyboard alone signs in, opens an app and publishes it, focus following each page', async () => {
+    const s = await start('local');
+    await s.connect();
+    await s.git.createRepo(GIT_OWNER, 'second-app-customer-console');
+    const appId = await s.gateway.createApp('Customer Console');
+    await s.build(appId, 'First screen');
+    const watched = await page();
+    const p = watched.page;
+    const focused = () =>
+      p.evaluate(() => {
+        const element = document.activeElement;
+        return element
+          ? `${element.tagName.toLowerCase()}:${element.textContent?.trim() ?? ''}`
+          : '';
+      });
+
+    await p.goto('/');
+    await heading(p, 'Sign in');
+    expect(await focused()).toBe('h1:Sign in');
+    await p.keyboard.press('Tab');
+    await p.keyboard.insertText(await s.gateway.userToken({ role: 'builder', sub: 'bob' }));
+    await p.keyboard.press('Tab');
+    expect(await focused()).toBe('button:Sign in');
+    await p.keyboard.press('Enter');
+
+    await heading(p, 'Apps');
+    await p.locator(`tr[data-app-id="${appId}"]`).waitFor();
+    expect(await focused()).toBe('h1:Apps');
+    await p.keyboard.press('Tab');
+    expect(await focused()).toBe('summary:New app');
+    await p.keyboard.press('Tab');
+    expect(await focused()).toBe('a:Customer Console');
+    await p.keyboard.press('Enter');
+
+    await heading(p, 'Customer Console');
+    expect(await focused()).toMatch(/^h1:Customer Console/);
+    await p.keyboard.press('Tab');
+    expect(await focused()).toBe('a:Open the draft preview');
+    await p.keyboard.press('Tab');
+    expect(await focused()).toBe('button:Publish to source control');
+    await p.keyboard.press('Enter');
+    await p.locator('#sync-status[data-status="synced"]').waitFor();
+    expectClean(watched);
+  });
+
   test('a failing sync shows its error in plain words, and Retry brings it to synced', async () => {
     const s = await start('local', { SYNC_MAX_ATTEMPTS: '1' });
     await s.connect();
