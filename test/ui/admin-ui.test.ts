@@ -193,6 +193,10 @@ suite('admin web UI in Chromium', () => {
     await p.getByRole('button', { name: 'Disconnect…' }).click();
     await p.getByRole('button', { name: 'Disconnect and delete the token' }).click();
     await p.locator('#connection-state', { hasText: 'Not connected' }).waitFor();
+
+    // Another admin connecting meanwhile shows up on the open page.
+    await stack!.connect();
+    await p.locator('#connection-state', { hasText: 'Plain git over HTTPS' }).waitFor();
     expectClean(watched);
   });
 

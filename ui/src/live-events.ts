@@ -73,10 +73,10 @@ export class LiveEvents {
  * Coalesces a burst of hints into one call: a build produces several hints in a row (saved,
  * pending, synced), and one refetch after the burst shows the same result.
  */
-export function debounce(run: () => void, ms = 150): () => void {
+export function debounce(run: () => unknown, ms = 150): () => void {
   let timer: number | undefined;
   return () => {
     window.clearTimeout(timer);
-    timer = window.setTimeout(run, ms);
+    timer = window.setTimeout(() => void run(), ms);
   };
 }

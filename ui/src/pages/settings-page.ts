@@ -8,6 +8,7 @@ import { api } from '../api.js';
 import type { AppView, ProviderId, SettingsInput, SettingsView } from '../api-types.js';
 import { field, h, replace } from '../dom.js';
 import { formatDate } from '../format.js';
+import { debounce } from '../live-events.js';
 import { grantAdvice, PROVIDERS } from '../provider-text.js';
 import type { PageContext } from '../router.js';
 import { can } from '../session.js';
@@ -45,6 +46,24 @@ export async function settingsPage(context: PageContext): Promise<void> {
     );
   form.onSaved = (saved) => showConnection(saved);
   showConnection(settings);
+
+  // Another admin may save or disconnect meanwhile: keep the connection facts current. The form
+  // is left as the person is editing it.
+  const refresh = debounce(async () => {
+    const focusedId = document.activeElement?.id;
+    try {
+      showConnection((await api<{ settings: SettingsView }>('GET', API)).settings);
+    } catch {
+      // The facts on screen stay as they were; the next hint or a reload tries again.
+      return;
+    }
+    if (focusedId) document.getElementById(focusedId)?.focus();
+  });
+  context.onLeave(
+    context.live.subscribe((hint) => {
+      if (hint.type === 'settings.updated') refresh();
+    }),
+  );
 
   replace(
     view,
