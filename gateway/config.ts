@@ -24,6 +24,8 @@ export interface GatewayConfig {
   readonly catalogEnabled: boolean;
   readonly syncMaxAttempts: number;
   readonly syncRetryBaseMs: number;
+  /** How long a sync lease outlives the process holding it: the wait after a crash. */
+  readonly syncLeaseTtlMs: number;
   readonly remoteTimeoutMs: number;
   readonly logLevel: LogLevel;
 }
@@ -78,6 +80,7 @@ const VARIABLES = {
   CATALOG_ENABLED: flag.default(false),
   SYNC_MAX_ATTEMPTS: integer(1, 100).default(6),
   SYNC_RETRY_BASE_MS: integer(1, 86_400_000).default(5000),
+  SYNC_LEASE_TTL_MS: integer(1000, 3_600_000).default(120_000),
   REMOTE_TIMEOUT_MS: integer(1, 600_000).default(10_000),
   LOG_LEVEL: z
     .enum(
@@ -134,6 +137,7 @@ export function parseEnvironment(env: Environment, cwd = process.cwd()): Environ
     catalogEnabled: values.CATALOG_ENABLED,
     syncMaxAttempts: values.SYNC_MAX_ATTEMPTS,
     syncRetryBaseMs: values.SYNC_RETRY_BASE_MS,
+    syncLeaseTtlMs: values.SYNC_LEASE_TTL_MS,
     remoteTimeoutMs: values.REMOTE_TIMEOUT_MS,
     logLevel: values.LOG_LEVEL,
   };

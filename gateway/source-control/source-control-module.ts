@@ -64,6 +64,7 @@ export function createSourceControl(options: SourceControlOptions): SourceContro
     holderId: options.holderId ?? `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`,
     concurrency: options.concurrency,
     retry: { maxAttempts: config.syncMaxAttempts, baseMs: config.syncRetryBaseMs },
+    leaseTtlMs: config.syncLeaseTtlMs,
     job: { secrets, providers, writer, events, logger, remoteTimeoutMs: config.remoteTimeoutMs },
   });
 
