@@ -9,6 +9,9 @@ const HINT_TYPES: HintType[] = [
 
 type HintListener = (hint: HintEvent) => void;
 
+const FIRST_RETRY_MS = 2_000;
+const LAST_RETRY_MS = 30_000;
+
 /**
  * The workspace's realtime hints (`GET /api/v1/events`, authenticated by the session cookie).
  * A hint says only what changed; pages refetch what they show. EventSource reconnects by itself
@@ -20,6 +23,8 @@ export class LiveEvents {
   private readonly listeners = new Set<HintListener>();
   private readonly reconnectListeners = new Set<() => void>();
   private opened = false;
+  private retryMs = FIRST_RETRY_MS;
+  private retryTimer: number | undefined;
 
   start(): void {
     if (this.source) return;
@@ -31,18 +36,27 @@ export class LiveEvents {
     source.addEventListener('open', () => {
       if (this.opened) for (const listener of this.reconnectListeners) listener();
       this.opened = true;
+      this.retryMs = FIRST_RETRY_MS;
       document.documentElement.dataset.live = 'open';
     });
     source.addEventListener('error', () => {
       document.documentElement.dataset.live = 'closed';
+      // The browser retries a dropped stream by itself, but gives up for good on an answer that
+      // is not a stream (a gateway restarting behind a proxy answers 502); start again later.
+      if (source.readyState !== EventSource.CLOSED || this.source !== source) return;
+      this.source = null;
+      this.retryTimer = window.setTimeout(() => this.start(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, LAST_RETRY_MS);
     });
     this.source = source;
   }
 
   stop(): void {
+    window.clearTimeout(this.retryTimer);
     this.source?.close();
     this.source = null;
     this.opened = false;
+    this.retryMs = FIRST_RETRY_MS;
     delete document.documentElement.dataset.live;
   }
 

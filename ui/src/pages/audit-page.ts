@@ -66,6 +66,24 @@ export async function auditPage(context: PageContext): Promise<void> {
   }
 }
 
+/** Audit actions in words; an action this page does not know is shown by its name. */
+const ACTION_WORDS: Record<string, string> = {
+  'settings.save': 'Saved the source-control settings',
+  'settings.delete': 'Disconnected source control',
+  'source-control.publish': 'Asked to publish',
+  'source-control.retry': 'Asked to retry a sync',
+  'source-control.share': 'Changed sharing in Available Apps',
+  'source-control.topic': 'Set the repository topic',
+  'app.restore-draft': 'Restored a version as the draft',
+  'worker.restore': 'Restored files for a worker',
+  'sync.build': 'Synced a build',
+  'sync.publish': 'Published to source control',
+  'sync.share': 'Committed the sharing change',
+  'sync.retry': 'Retried a sync',
+  'catalog.install': 'Installed from Available Apps',
+  'catalog.update': 'Updated from Available Apps',
+};
+
 function auditTable(events: AuditEvent[], names: Map<string, string>): HTMLTableElement {
   return h(
     'table',
@@ -92,7 +110,12 @@ function auditTable(events: AuditEvent[], names: Map<string, string>): HTMLTable
           {},
           h('td', {}, formatDate(event.at)),
           h('td', {}, event.actor),
-          h('td', {}, h('code', {}, event.action)),
+          h(
+            'td',
+            {},
+            ACTION_WORDS[event.action] ?? event.action,
+            h('code', { class: 'action-name' }, event.action),
+          ),
           h(
             'td',
             {},
