@@ -465,6 +465,10 @@ suite('admin web UI in Chromium', () => {
     ).toBe(1);
     expect(await p.getByLabel('Owner', { exact: true }).isDisabled()).toBe(true);
     expect(await p.getByRole('button', { name: 'Save and check' }).count()).toBe(0);
+    expect(await p.getByLabel('Token', { exact: true }).count()).toBe(0);
+    expect(await p.locator('#connection-state').textContent()).toContain(
+      'acme-apps (organization)',
+    );
     expect(await p.getByRole('button', { name: 'Disconnect…' }).count()).toBe(0);
     await screenshot(p, 'settings-viewer');
 

@@ -94,7 +94,7 @@ function connectionSummary(settings: SettingsView): HTMLElement {
   }
   const provider = PROVIDERS[settings.provider];
   const owner = settings.owner
-    ? `${settings.owner} (${settings.ownerType === 'user' ? 'user' : provider.orgWord.toLowerCase()})`
+    ? `${settings.owner} (${settings.ownerType === 'user' ? 'user' : provider.orgWord.replace(/ \(.*\)$/, '').toLowerCase()})`
     : '—';
   return h(
     'dl',
@@ -370,7 +370,7 @@ function settingsForm(options: {
         h('div', { class: 'check' }, ownerUser, h('label', { for: 'owner-type-user' }, 'User')),
         h('div', { class: 'check' }, ownerOrg, orgLabel),
       ),
-      field('Token', token, tokenHint),
+      editable ? field('Token', token, tokenHint) : null,
     ),
     h(
       'section',
