@@ -121,6 +121,30 @@ suite('admin web UI in Chromium', () => {
     expectClean(watched);
   });
 
+  test('a session ended in another tab sends this one back to sign in, then to where it was', async () => {
+    await start('local');
+    const watched = await signedIn('admin', 'alice');
+    const p = watched.page;
+    await heading(p, 'Apps');
+
+    const other = await watched.context.newPage();
+    await other.goto('/apps');
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await heading(other, 'Sign in');
+    await other.close();
+
+    await p.getByRole('link', { name: 'Settings' }).click();
+    await heading(p, 'Sign in');
+    await p
+      .locator('#status', { hasText: 'Your session ended. Sign in again.' })
+      .waitFor({ state: 'attached' });
+    const token = await stack!.gateway.userToken({ role: 'admin', sub: 'alice' });
+    await p.getByLabel('Access token').fill(token);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await heading(p, 'Source control');
+    expectClean(watched);
+  });
+
   test('settings against a plain git server: live repo name, validation, write-only token, disconnect', async () => {
     await start('onprem');
     const watched = await signedIn('admin', 'alice', '/settings/source-control');
