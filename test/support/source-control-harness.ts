@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import {
   createSourceControl,
   type SourceControlModule,
@@ -33,20 +33,28 @@ export async function startSourceControlHarness(
   options: {
     env?: Record<string, string>;
     token?: string;
+    /** The logger of gateway and module (silent unless given). */
+    logger?: Logger;
+    /** Decides the git server's answer to a credential; default: the password must be `token`. */
+    checkAuth?: (user: string, pass: string) => boolean;
     module?: Partial<Omit<SourceControlOptions, 'config' | 'logger' | 'store'>>;
   } = {},
 ): Promise<SourceControlHarness> {
   const token = options.token ?? 'git-test-token-0123456789';
-  const git = await startGitServer({ checkAuth: (_user, pass) => pass === token });
+  const git = await startGitServer({
+    checkAuth: options.checkAuth ?? ((_user, pass) => pass === token),
+  });
+  const logger = options.logger ?? pino({ level: 'silent' });
   let module: SourceControlModule | undefined;
 
   const gateway = await startGatewayHarness({
     env: { SYNC_RETRY_BASE_MS: '100', REMOTE_TIMEOUT_MS: '5000', ...options.env },
+    logger,
     depsWithStore: ({ store, config }) => {
       module = createSourceControl({
         config,
         store,
-        logger: pino({ level: 'silent' }),
+        logger,
         concurrency: 2,
         ...options.module,
       });
