@@ -22,6 +22,7 @@ export function browserSuiteRuns(): boolean {
   return false;
 }
 
+/** Launches Debian's Chromium headless, with nothing reaching out to the network. */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -54,6 +55,7 @@ export interface WatchedPage {
   foreignRequests: string[];
 }
 
+/** A new browser context and page on the gateway, watched for problems. */
 export async function openPage(browser: Browser, baseURL: string): Promise<WatchedPage> {
   const context = await browser.newContext({
     baseURL,
@@ -83,6 +85,7 @@ export async function openPage(browser: Browser, baseURL: string): Promise<Watch
   return { context, page, problems, foreignRequests };
 }
 
+/** Saves a full-page screenshot under test-artifacts/ui/. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }

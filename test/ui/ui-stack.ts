@@ -42,6 +42,7 @@ export interface UiStack {
   close(): Promise<void>;
 }
 
+/** Starts the stack on ephemeral loopback ports; always `close()` it. */
 export async function startUiStack(options: {
   uiDir: string;
   env?: Record<string, string>;

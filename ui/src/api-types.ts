@@ -4,6 +4,7 @@ import type { AppView, BuildView, VersionView } from '../../gateway/services/vie
 /** The JSON shapes of the gateway's HTTP API v1 that the pages read. */
 export type { AppView, BuildView, VersionView, DeploymentMode, ProviderId, Role, SyncStatus };
 
+/** `GET /api/v1/session`: who is signed in, and the gateway's deployment mode. */
 export interface SessionView {
   sub: string;
   role: Role;
@@ -11,6 +12,7 @@ export interface SessionView {
   mode: DeploymentMode;
 }
 
+/** `{settings}` of `GET/PUT /api/v1/source-control`; the token itself is never in it. */
 export interface SettingsView {
   connected: boolean;
   provider: ProviderId | null;
@@ -38,6 +40,7 @@ export interface SettingsInput {
   storeAppSource?: boolean;
 }
 
+/** One repository of Available Apps (`GET /api/v1/catalog`). */
 export interface CatalogEntry {
   repo: string;
   owner: string;
@@ -51,6 +54,7 @@ export interface CatalogEntry {
   error: { code: string; message: string } | null;
 }
 
+/** One audit record (`GET /api/v1/audit`). */
 export interface AuditEvent {
   id: string;
   at: string;
@@ -61,9 +65,11 @@ export interface AuditEvent {
   code: string | null;
 }
 
+/** The kinds of realtime hints on `GET /api/v1/events`. */
 export type HintType =
   'app.updated' | 'source-control.status' | 'settings.updated' | 'catalog.updated';
 
+/** A realtime hint: what changed, never the change itself. */
 export interface HintEvent {
   type: HintType;
   appId: string | null;

@@ -87,6 +87,7 @@ export class LiveEvents {
  * Coalesces a burst of hints into one call: a build produces several hints in a row (saved,
  * pending, synced), and one refetch after the burst shows the same result.
  */
+/** Coalesces a burst of calls into one, run `ms` after the last. */
 export function debounce(run: () => unknown, ms = 150): () => void {
   let timer: number | undefined;
   return () => {

@@ -13,6 +13,7 @@ export interface ProviderText {
   tokenHint: string;
 }
 
+/** Labels and hints of each provider id. */
 export const PROVIDERS: Record<ProviderId, ProviderText> = {
   github: {
     label: 'GitHub',

@@ -14,8 +14,10 @@ export interface PageContext {
   onLeave(cleanup: () => void): void;
 }
 
+/** Renders a page into `context.view`. */
 export type Page = (context: PageContext) => void | Promise<void>;
 
+/** A page address (`:name` segments are params) and the page shown there. */
 export interface Route {
   path: string;
   title: string;

@@ -1,5 +1,5 @@
 import type { AppView, SyncStatus } from './api-types.js';
-import { byId, h, replace, type Child } from './dom.js';
+import { byId, h, type Child } from './dom.js';
 import { describeError } from './error-text.js';
 
 const STATUS_WORDS: Record<SyncStatus, string> = {
@@ -77,9 +77,4 @@ export function busy(button: HTMLButtonElement, working: string): () => void {
     button.removeAttribute('aria-busy');
     button.textContent = label;
   };
-}
-
-/** Replaces the contents of a slot that holds a call's outcome. */
-export function showIn(slot: HTMLElement, ...children: Child[]): void {
-  replace(slot, ...children);
 }

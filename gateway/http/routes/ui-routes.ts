@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../../core/errors.js';
 
+/** What the UI routes need: a logger, and where the built UI is. */
 export interface UiRouteDeps {
   logger: Logger;
   /** The built UI (index.html and assets/); default `dist/ui` of the package. */
