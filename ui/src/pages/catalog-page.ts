@@ -234,5 +234,14 @@ function catalogError(error: unknown): HTMLElement {
       h('p', { class: 'hint' }, 'An owner or admin connects a provider under Settings.'),
     );
   }
+  if (error instanceof ApiError && error.code === 'not_found') {
+    // A gateway older than Available Apps has no such route; say that rather than "not found".
+    return h(
+      'div',
+      { class: 'empty' },
+      h('p', {}, 'This gateway does not offer Available Apps.'),
+      h('p', { class: 'hint' }, 'An operator can update the gateway to a version that has it.'),
+    );
+  }
   return errorBox(error, 'Available Apps could not be listed.');
 }
