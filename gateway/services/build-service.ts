@@ -122,15 +122,18 @@ export function createBuildService(options: BuildServiceOptions = {}): BuildServ
         sync: plan.sync,
       };
 
+      // The job carries the build's moment, so the outbox (ordered by creation) runs builds in
+      // the order they are listed even when two saves of one app overlap.
+      const job = plan.job && { ...plan.job, createdAt, updatedAt: createdAt };
       const savedApp = await workspace.saveBuild({
         snapshot,
         build,
         draft: { buildId, snapshotHash: source.snapshotHash, createdAt },
         sourceControl: plan.sourceControl,
-        job: plan.job,
+        job,
       });
 
-      const saved: SavedBuild = { app: savedApp, build, snapshot, job: plan.job };
+      const saved: SavedBuild = { app: savedApp, build, snapshot, job };
       logger.info(
         {
           ws: workspace.workspaceId,
