@@ -23,36 +23,55 @@ export async function archiveTree(
   commit: string,
   options: ArchiveOptions,
 ): Promise<Readable> {
-  const entries = await listTreeFiles(gitDir, commit, {
-    sizes: false,
-    timeoutMs: options.timeoutMs,
-  });
-  assertPlainTree(entries);
-
-  const out = new PassThrough();
-  const wanted = options.includeManifest
-    ? entries
-    : entries.filter((entry) => entry.path !== MANIFEST_PATH);
-  if (wanted.length === 0) {
-    out.end(EMPTY_TAR);
-    return out;
-  }
-
   const args = ['archive', '--format=tar', commit];
   if (!options.includeManifest) args.push('--', `:(exclude)${MANIFEST_PATH}`);
+
+  // git archive starts while the tree is checked, its output held in `out` (and then in the
+  // pipe) until the check passes: the check costs no time on top of the archive itself. It is
+  // piped at once because Node drains a child's unread stdout when the child exits.
   const proc = spawnGit({ gitDir, args, timeoutMs: options.timeoutMs });
-  proc.stdin.end();
+  const out = new PassThrough();
   proc.stdout.pipe(out, { end: false });
+  const stdoutDone = new Promise<void>((resolve) => proc.stdout.on('end', () => resolve()));
+  proc.stdin.end();
+  // A failure to start is read below; this keeps it from counting as unhandled meanwhile.
+  proc.done.catch(() => undefined);
+  const stop = async () => {
+    proc.kill();
+    await proc.done.catch(() => undefined);
+  };
+
+  let wanted: number;
+  try {
+    const entries = await listTreeFiles(gitDir, commit, {
+      sizes: false,
+      timeoutMs: options.timeoutMs,
+    });
+    assertPlainTree(entries);
+    wanted = entries.filter(
+      (entry) => options.includeManifest || entry.path !== MANIFEST_PATH,
+    ).length;
+  } catch (err) {
+    out.destroy();
+    await stop();
+    throw err;
+  }
+
+  if (wanted === 0) {
+    // git refuses a pathspec that leaves nothing; the answer is simply an empty tar.
+    proc.stdout.unpipe(out);
+    await stop();
+    const empty = new PassThrough();
+    empty.end(EMPTY_TAR);
+    return empty;
+  }
 
   // The tar is complete only when git says so: a failure mid-way must reach the reader as an
   // error, not as a short archive that looks whole.
-  let stdoutEnded = false;
-  const stdoutDone = new Promise<void>((resolve) => proc.stdout.on('end', () => resolve()));
-  proc.stdout.on('end', () => (stdoutEnded = true));
   void proc.done.then(
     async (exit) => {
       if (exit.code === 0) {
-        if (!stdoutEnded) await stdoutDone;
+        await stdoutDone;
         out.end();
         return;
       }

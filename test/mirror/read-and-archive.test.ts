@@ -69,6 +69,24 @@ describe('reading a version from the mirror', () => {
     expect(files.get('second-app.json')).toEqual(manifestOf(APP, 1));
   });
 
+  it('answers an empty tar for a version holding only the manifest', async () => {
+    const other = openMirror({ dataDir: dir.path, workspaceId: 'ws1', appId: 'empty' });
+    const empty = fileSet({});
+    await other.writeVersion({
+      files: empty.files,
+      readBlob: empty.readBlob,
+      manifest: manifestOf(empty, 1),
+      summary: 'empty',
+      createdAt: CREATED_AT,
+      version: 1,
+      parent: null,
+    });
+    expect((await readTar(await other.archive('second-app-v1'))).size).toBe(0);
+    expect([
+      ...(await readTar(await other.archive('main', { includeManifest: true }))).keys(),
+    ]).toEqual(['second-app.json']);
+  });
+
   it('reads single files, tags and revisions', async () => {
     expect(await mirror.readFile('main', 'src/a.ts')).toEqual(Buffer.from('line one\nline two\n'));
     expect(await mirror.readFile('main', 'src/none.ts')).toBeNull();
