@@ -2,11 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { GatewayError } from '../core/errors.js';
 
-/** What a test sees of one git process: its argv and the names (never values) of its env. */
+/** What an observer sees of one git process: its argv and its env. */
 export interface GitSpawnRecord {
   argv: string[];
   envKeys: string[];
-  /** The values of the env too, so a test can prove a secret is only where it belongs. */
+  /**
+   * The env values too, credentials included, so a test can prove a secret is only where it
+   * belongs. For tests only: a record is never to be logged.
+   */
   env: Record<string, string>;
 }
 
@@ -14,7 +17,7 @@ export type GitSpawnObserver = (record: GitSpawnRecord) => void;
 
 const observers = new Set<GitSpawnObserver>();
 
-/** Calls `observer` for every git process the mirror starts; answers the function that stops it. */
+/** Calls `observer` for every git process the mirror starts (a test hook); answers its stop. */
 export function observeGitSpawns(observer: GitSpawnObserver): () => void {
   observers.add(observer);
   return () => observers.delete(observer);
