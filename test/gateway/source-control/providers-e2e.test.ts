@@ -1,0 +1,189 @@
+import { execFileSync } from 'node:child_process';
+import type {
+  ProviderAdapter,
+  ProviderConnection,
+  ProviderOptions,
+} from '../../../adapters/providers/provider-port.js';
+import { createBitbucketCloudAdapter } from '../../../adapters/providers/bitbucket-cloud/bitbucket-cloud-adapter.js';
+import { createBitbucketServerAdapter } from '../../../adapters/providers/bitbucket-server/bitbucket-server-adapter.js';
+import { createGiteaAdapter } from '../../../adapters/providers/gitea/gitea-adapter.js';
+import { createGitHubAdapter } from '../../../adapters/providers/github/github-adapter.js';
+import { createGitLabAdapter } from '../../../adapters/providers/gitlab/gitlab-adapter.js';
+import {
+  startBitbucketCloudDouble,
+  type BitbucketCloudDouble,
+} from '../../doubles/bitbucket-cloud/bitbucket-cloud-double.js';
+import {
+  startBitbucketServerDouble,
+  type BitbucketServerDouble,
+} from '../../doubles/bitbucket-server/bitbucket-server-double.js';
+import { startGiteaDouble } from '../../doubles/gitea/gitea-double.js';
+import { startGitHubDouble, type GitHubDouble } from '../../doubles/github/github-double.js';
+import { startGitLabDouble } from '../../doubles/gitlab/gitlab-double.js';
+import type { ProviderDouble } from '../../doubles/provider-double.js';
+import { makeTar, sampleApp, uploadBuild } from '../gateway-fixtures.js';
+import {
+  startSourceControlHarness,
+  type SourceControlHarness,
+} from '../../support/source-control-harness.js';
+
+interface ProviderCase {
+  name: string;
+  start: () => Promise<ProviderDouble>;
+  /** The token an admin saves for this provider (some want `user:token`). */
+  savedToken: (double: ProviderDouble, raw: string) => string;
+  adapter: (
+    double: ProviderDouble,
+    conn: ProviderConnection,
+    options?: ProviderOptions,
+  ) => ProviderAdapter;
+}
+
+const CASES: ProviderCase[] = [
+  {
+    name: 'github',
+    start: () => startGitHubDouble('dotcom'),
+    savedToken: (_d, raw) => raw,
+    adapter: (d, conn, options) =>
+      createGitHubAdapter(conn, {
+        ...options,
+        dotComEndpoints: { api: (d as GitHubDouble).urls.api, web: d.gitOrigin },
+      }),
+  },
+  {
+    name: 'github enterprise',
+    start: () => startGitHubDouble('ghes'),
+    savedToken: (_d, raw) => raw,
+    adapter: (_d, conn, options) => createGitHubAdapter(conn, options),
+  },
+  {
+    name: 'gitlab',
+    start: () => startGitLabDouble(),
+    savedToken: (_d, raw) => raw,
+    adapter: (_d, conn, options) => createGitLabAdapter(conn, options),
+  },
+  {
+    name: 'bitbucket-cloud',
+    start: () => startBitbucketCloudDouble(),
+    savedToken: (d, raw) => (d as BitbucketCloudDouble).connectionToken(raw),
+    adapter: (d, conn, options) =>
+      createBitbucketCloudAdapter(conn, {
+        ...options,
+        apiUrl: (d as BitbucketCloudDouble).apiUrl,
+        webUrl: (d as BitbucketCloudDouble).webUrl,
+      }),
+  },
+  {
+    name: 'bitbucket-server',
+    start: () => startBitbucketServerDouble(),
+    savedToken: (d, raw) => (d as BitbucketServerDouble).connectionToken(raw),
+    adapter: (_d, conn, options) => createBitbucketServerAdapter(conn, options),
+  },
+  {
+    name: 'gitea',
+    start: () => startGiteaDouble(),
+    savedToken: (_d, raw) => raw,
+    adapter: (_d, conn, options) => createGiteaAdapter(conn, options),
+  },
+];
+
+const OWNER = 'acme-org';
+const RAW_TOKEN = 'e2e-provider-token-0123456789abcdef';
+
+describe.each(CASES)('through the $name double', (providerCase) => {
+  let double: ProviderDouble;
+  let h: SourceControlHarness;
+
+  beforeAll(async () => {
+    double = await providerCase.start();
+    double.addOwner(OWNER, 'org');
+    double.addToken({ value: RAW_TOKEN, login: 'e2e-admin' });
+    h = await startSourceControlHarness({
+      env: { DEPLOYMENT_MODE: 'local' },
+      module: { providers: (conn, options) => providerCase.adapter(double, conn, options) },
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await double?.close();
+  });
+
+  test('connect, publish v1, a changed build makes v2 on the provider, unchanged makes nothing', async () => {
+    const saved = await h.gateway.request('/api/v1/source-control', {
+      method: 'PUT',
+      token: await h.gateway.userToken({ role: 'admin' }),
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        provider: double.provider,
+        baseUrl: double.baseUrl,
+        owner: OWNER,
+        ownerType: 'org',
+        token: providerCase.savedToken(double, RAW_TOKEN),
+      }),
+    });
+    const settings = (await saved.json()) as {
+      settings: { connected: boolean; account: string | null };
+    };
+    expect([saved.status, settings.settings.connected]).toEqual([200, true]);
+
+    const appId = await h.gateway.createApp('Field Notes');
+    const worker = await h.gateway.workerToken(appId);
+    expect((await uploadBuild(h.gateway, appId, worker, await makeTar(sampleApp()))).status).toBe(
+      201,
+    );
+    const publish = await h.gateway.request(`/api/v1/apps/${appId}/source-control/publish`, {
+      method: 'POST',
+      token: await h.gateway.userToken({ role: 'builder' }),
+    });
+    expect(publish.status).toBe(202);
+    await h.settle();
+
+    const read = async () =>
+      (
+        (await (
+          await h.gateway.request(`/api/v1/apps/${appId}`, { token: await h.gateway.userToken() })
+        ).json()) as {
+          app: { sourceControl: Record<string, unknown> };
+        }
+      ).app.sourceControl;
+    expect(await read()).toMatchObject({
+      status: 'synced',
+      version: 1,
+      repo: 'second-app-field-notes',
+      pushed: true,
+    });
+    const state = double.repoState(OWNER, 'second-app-field-notes');
+    expect(state?.private).toBe(true);
+
+    await uploadBuild(
+      h.gateway,
+      appId,
+      worker,
+      await makeTar(sampleApp({ 'src/notes.ts': 'export {}\n' })),
+    );
+    await h.settle();
+    expect(await read()).toMatchObject({ status: 'synced', version: 2, tag: 'second-app-v2' });
+
+    const before = double.requests.length;
+    await uploadBuild(
+      h.gateway,
+      appId,
+      worker,
+      await makeTar(sampleApp({ 'src/notes.ts': 'export {}\n' })),
+    );
+    await h.settle();
+    expect(double.requests.length).toBe(before);
+
+    const tags = execFileSync(
+      'git',
+      ['--git-dir', double.gitRepoPath(OWNER, 'second-app-field-notes'), 'tag', '--list'],
+      {
+        encoding: 'utf8',
+      },
+    )
+      .split('\n')
+      .filter(Boolean)
+      .sort();
+    expect(tags).toEqual(['second-app-v1', 'second-app-v2']);
+  });
+});
