@@ -30,6 +30,10 @@ export function remoteAccess(remote: GitRemote, timeoutMs: number): RemoteAccess
   }
 
   const basic = Buffer.from(`${remote.username}:${remote.password}`, 'utf8').toString('base64');
+  // Some tokens (Bitbucket Data Center project and repository tokens) are refused in Basic auth
+  // and must be sent as a Bearer header instead.
+  const authorization =
+    remote.authScheme === 'bearer' ? `Bearer ${remote.password}` : `Basic ${basic}`;
   const scope = url.toString();
   const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
   return {
@@ -38,7 +42,7 @@ export function remoteAccess(remote: GitRemote, timeoutMs: number): RemoteAccess
     env: {
       GIT_CONFIG_COUNT: '1',
       GIT_CONFIG_KEY_0: `http.${scope}.extraHeader`,
-      GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+      GIT_CONFIG_VALUE_0: `Authorization: ${authorization}`,
       // A server that stops sending data mid-transfer is given up on, not waited for forever.
       GIT_HTTP_LOW_SPEED_LIMIT: '1',
       GIT_HTTP_LOW_SPEED_TIME: seconds,

@@ -80,6 +80,14 @@ const CASES: ProviderCase[] = [
     adapter: (_d, conn, options) => createBitbucketServerAdapter(conn, options),
   },
   {
+    // Project tokens are refused in Basic auth: git must send them as a Bearer header.
+    name: 'bitbucket-server (project token)',
+    start: () => startBitbucketServerDouble(),
+    savedToken: (_d, raw) => raw,
+    adapter: (_d, conn, options) => createBitbucketServerAdapter(conn, options),
+    tokenKind: 'project',
+  },
+  {
     name: 'gitea',
     start: () => startGiteaDouble(),
     savedToken: (_d, raw) => raw,
@@ -97,7 +105,11 @@ describe.each(CASES)('through the $name double', (providerCase) => {
   beforeAll(async () => {
     double = await providerCase.start();
     double.addOwner(OWNER, 'org');
-    double.addToken({ value: RAW_TOKEN, login: 'e2e-admin' });
+    double.addToken({
+      value: RAW_TOKEN,
+      login: 'e2e-admin',
+      ...(providerCase.tokenKind ? { kind: providerCase.tokenKind, resource: OWNER } : {}),
+    });
     h = await startSourceControlHarness({
       env: { DEPLOYMENT_MODE: 'local' },
       module: { providers: (conn, options) => providerCase.adapter(double, conn, options) },
