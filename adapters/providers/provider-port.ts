@@ -72,7 +72,11 @@ export interface ProviderAdapter {
 
   validate(): Promise<ValidationReport>;
   /** Creates a repository under the configured owner. Throws `repo_name_taken` for a taken name. */
-  createRepo(input: { name: string; visibility: Visibility; description?: string }): Promise<RepoInfo>;
+  createRepo(input: {
+    name: string;
+    visibility: Visibility;
+    description?: string;
+  }): Promise<RepoInfo>;
   /** The repository, or null when the owner has none by that name. */
   getRepo(name: string): Promise<RepoInfo | null>;
   /** Adds the topic; answers false where the provider has no topics. */

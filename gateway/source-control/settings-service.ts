@@ -30,7 +30,11 @@ export const settingsInputSchema = z
       .min(1)
       .max(4096)
       .refine((t) => t.trim() === t, 'token must not start or end with white space')
-      .refine((t) => !/[\u0000-\u001f\u007f]/.test(t), 'token must not hold control characters'),
+      .refine(
+        // eslint-disable-next-line no-control-regex -- control characters are what is refused
+        (t) => !/[\u0000-\u001f\u007f]/.test(t),
+        'token must not hold control characters',
+      ),
     repoPrefix: z
       .string()
       .refine(

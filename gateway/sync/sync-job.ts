@@ -18,6 +18,9 @@ import { openProviderSession, type ProviderFactory } from '../source-control/pro
 import { repoNameFor } from './repo-name.js';
 import type { VersionWriter } from './version-writer.js';
 
+/** How many versions pass between two repacks of a mirror. */
+const MAINTENANCE_EVERY = 10;
+
 /** The topic that marks a repository as a Second app (a discovery fast path). */
 export const APP_TOPIC = 'second-app';
 
@@ -183,6 +186,17 @@ async function syncSnapshot(
   const version = { ...record(published), pushed: true };
   await workspace.markVersionPushed(app.id, version.version);
   await markSynced(deps, workspace, app, version, snapshot.buildId, outsideCommits);
+
+  // Each version adds a pack; every tenth version lets git repack when it finds it due. A
+  // failure here costs only disk space, so it is logged and the sync stays a success.
+  if (version.version % MAINTENANCE_EVERY === 0) {
+    await deps.writer.maintain(workspace.workspaceId, app.id).catch((error: unknown) => {
+      deps.logger.warn(
+        { appId: app.id, err: error },
+        `repacking the mirror of app ${app.id} failed; skipping it until the next tenth version`,
+      );
+    });
+  }
 
   deps.logger.info(
     { appId: app.id, version: version.version, repo: `${settings.owner}/${repo}` },

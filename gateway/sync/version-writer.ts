@@ -35,6 +35,8 @@ export interface VersionWriter {
   publish(input: PublishInput): Promise<PublishedVersion>;
   /** Commits a new manifest on `main` (same files, no new tag) and pushes `main`. */
   share(input: ShareInput): Promise<{ commitSha: string }>;
+  /** Repacks the app's mirror when git finds it due (`gc --auto`). */
+  maintain(workspaceId: string, appId: string): Promise<void>;
 }
 
 /** The version writer over the app mirrors under `dataDir`. */
@@ -55,6 +57,8 @@ export function mirrorVersionWriter(options: { dataDir: string; logger: Logger }
         timeoutMs: input.timeoutMs,
         onWritten: input.onWritten,
       }),
+
+    maintain: (workspaceId, appId) => mirrorOf(workspaceId, appId).maintain(),
 
     async share(input) {
       const mirror = mirrorOf(input.workspaceId, input.appId);

@@ -37,6 +37,8 @@ interface ProviderCase {
     conn: ProviderConnection,
     options?: ProviderOptions,
   ) => ProviderAdapter;
+  /** The token kind the double issues (default: the provider's personal token). */
+  tokenKind?: string;
 }
 
 const CASES: ProviderCase[] = [
