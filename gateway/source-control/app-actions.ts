@@ -1,7 +1,7 @@
 import { GatewayError } from '../../core/errors.js';
 import { isSafeId, newId } from '../../core/ids.js';
 import type { AppRecord, DeploymentMode } from '../../core/model.js';
-import type { WorkspaceStore } from '../../adapters/store/store-port.js';
+import type { AppPatch, WorkspaceStore } from '../../adapters/store/store-port.js';
 import { recordAudit } from '../audit/audit-log.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { SyncRunner } from '../sync/sync-runner.js';
@@ -17,6 +17,31 @@ async function appOf(workspace: WorkspaceStore, appId: string): Promise<AppRecor
   const app = isSafeId(appId) ? await workspace.getApp(appId) : null;
   if (!app) throw new GatewayError('not_found');
   return app;
+}
+
+/**
+ * The common end of every queued action: the app shows `pending`, the action is audited, open
+ * pages get a hint, and the runner looks at the app's jobs.
+ */
+async function markQueued(
+  deps: AppActionDeps,
+  workspace: WorkspaceStore,
+  app: AppRecord,
+  action: string,
+  actor: string,
+  sourceControl: AppPatch['sourceControl'],
+): Promise<AppRecord> {
+  const updated = await workspace.patchApp(app.id, {
+    sourceControl: { ...sourceControl, status: 'pending' },
+  });
+  await recordAudit(workspace, { actor, action, appId: app.id, outcome: 'success' });
+  deps.events.publish(workspace.workspaceId, {
+    type: 'source-control.status',
+    appId: app.id,
+    status: 'pending',
+  });
+  deps.runner.kick(workspace.workspaceId, app.id);
+  return updated ?? app;
 }
 
 /**
@@ -40,22 +65,11 @@ export async function publishApp(
   if (!app.draft) throw new GatewayError('no_draft');
 
   await workspace.putJob(newSyncJob(app, 'publish', app.draft.buildId, { actor }));
-  const updated = await workspace.patchApp(app.id, {
-    sourceControl: { backed: true, status: 'pending', lastError: null, nextRetryAt: null },
+  return markQueued(deps, workspace, app, 'source-control.publish', actor, {
+    backed: true,
+    lastError: null,
+    nextRetryAt: null,
   });
-  await recordAudit(workspace, {
-    actor,
-    action: 'source-control.publish',
-    appId: app.id,
-    outcome: 'success',
-  });
-  deps.events.publish(workspace.workspaceId, {
-    type: 'source-control.status',
-    appId: app.id,
-    status: 'pending',
-  });
-  deps.runner.kick(workspace.workspaceId, app.id);
-  return updated ?? app;
 }
 
 /**
@@ -89,22 +103,7 @@ export async function retrySync(
     await workspace.putJob(newSyncJob(app, 'retry', app.draft.buildId, { actor }));
   }
 
-  const updated = await workspace.patchApp(app.id, {
-    sourceControl: { status: 'pending', nextRetryAt: null },
-  });
-  await recordAudit(workspace, {
-    actor,
-    action: 'source-control.retry',
-    appId: app.id,
-    outcome: 'success',
-  });
-  deps.events.publish(workspace.workspaceId, {
-    type: 'source-control.status',
-    appId: app.id,
-    status: 'pending',
-  });
-  deps.runner.kick(workspace.workspaceId, app.id);
-  return updated ?? app;
+  return markQueued(deps, workspace, app, 'source-control.retry', actor, { nextRetryAt: null });
 }
 
 /** Lists the app in Available Apps, or stops listing it: a manifest-only commit, no new tag. */
@@ -123,20 +122,7 @@ export async function shareApp(
   if (!latest || !app.sourceControl.repo) throw new GatewayError('no_version');
 
   await workspace.putJob(newSyncJob(app, 'share', null, { actor, available }));
-  const updated = await workspace.patchApp(app.id, { sourceControl: { status: 'pending' } });
-  await recordAudit(workspace, {
-    actor,
-    action: 'source-control.share',
-    appId: app.id,
-    outcome: 'success',
-  });
-  deps.events.publish(workspace.workspaceId, {
-    type: 'source-control.status',
-    appId: app.id,
-    status: 'pending',
-  });
-  deps.runner.kick(workspace.workspaceId, app.id);
-  return updated ?? app;
+  return markQueued(deps, workspace, app, 'source-control.share', actor, {});
 }
 
 /**
