@@ -8,6 +8,7 @@ import type { Store } from '../../adapters/store/store-port.js';
 import type { GatewayConfig } from '../config.js';
 import type { GatewayDeps } from '../create-gateway.js';
 import { EventHub } from '../events/event-hub.js';
+import { restoreRoutes } from '../http/routes/restore-routes.js';
 import { eventRoutes, sourceControlRoutes } from '../http/routes/source-control-routes.js';
 import { planBuildSync } from '../sync/sync-planner.js';
 import { SyncRunner } from '../sync/sync-runner.js';
@@ -119,6 +120,19 @@ export function createSourceControl(options: SourceControlOptions): SourceContro
             onSettingsSaved,
           }),
         () => (scope) => eventRoutes(scope, { events }),
+      ],
+      worker: [
+        () => (scope) =>
+          restoreRoutes(scope, {
+            store,
+            restore: {
+              dataDir: config.dataDir,
+              secrets,
+              providers,
+              remoteTimeoutMs: config.remoteTimeoutMs,
+              logger,
+            },
+          }),
       ],
     },
     onClose: [() => runner.stop()],
