@@ -8,6 +8,8 @@ import type { Store } from '../../adapters/store/store-port.js';
 import type { GatewayConfig } from '../config.js';
 import type { GatewayDeps } from '../create-gateway.js';
 import { EventHub } from '../events/event-hub.js';
+import { createCatalogDeps } from '../catalog/catalog-deps.js';
+import { catalogRoutes } from '../http/routes/catalog-routes.js';
 import { restoreRoutes } from '../http/routes/restore-routes.js';
 import { eventRoutes, sourceControlRoutes } from '../http/routes/source-control-routes.js';
 import { planBuildSync } from '../sync/sync-planner.js';
@@ -98,6 +100,15 @@ export function createSourceControl(options: SourceControlOptions): SourceContro
     }
   };
 
+  const catalog = createCatalogDeps({
+    config,
+    secrets,
+    providers,
+    events,
+    logger,
+    kick: (ws, id) => runner.kick(ws, id),
+  });
+
   const deps: Partial<GatewayDeps> = {
     syncHooks: {
       plan: async ({ workspace, app, buildId, actor }) =>
@@ -120,6 +131,7 @@ export function createSourceControl(options: SourceControlOptions): SourceContro
             onSettingsSaved,
           }),
         () => (scope) => eventRoutes(scope, { events }),
+        (context) => (scope) => catalogRoutes(scope, { auth: context.auth, store, ...catalog }),
       ],
       worker: [
         () => (scope) =>
