@@ -292,3 +292,41 @@ test('a secret file committed to the remote never comes back, and the version fi
   await new Promise((resolve) => setTimeout(resolve, 100));
   expect(h.gateway.store.writeCount).toBe(writes + 1);
 });
+
+test('a tag rewritten with a manifest that matches its new files is refused against the recorded version', async () => {
+  const appId = await publishedApp();
+  const mirror = mirrorOf(appId);
+
+  const rewritten = sampleApp({ 'src/main.ts': 'rewritten();\n' });
+  const committed = parseManifest(
+    git(['--git-dir', mirror, 'show', 'refs/tags/second-app-v1:second-app.json']),
+  );
+  if (!committed) throw new Error('the mirror has no manifest');
+  const source = summarizeSource(
+    Object.entries(rewritten).map(([path, body]) => ({
+      path,
+      sha256: sha256Hex(body),
+      size: Buffer.byteLength(body),
+    })),
+  );
+  const manifest = serializeManifest({ ...committed, source: { ...source } });
+
+  const index = { GIT_INDEX_FILE: join(tmpdir(), `rewrite-${appId}.index`) };
+  git(['--git-dir', mirror, 'read-tree', 'refs/tags/second-app-v1'], index);
+  for (const [path, body] of [
+    ['src/main.ts', 'rewritten();\n'],
+    ['second-app.json', manifest],
+  ] as const) {
+    const blob = git(['--git-dir', mirror, 'hash-object', '-w', '--stdin'], {}, Buffer.from(body));
+    git(['--git-dir', mirror, 'update-index', '--cacheinfo', `100644,${blob},${path}`], index);
+  }
+  const tree = git(['--git-dir', mirror, 'write-tree'], index);
+  await rm(index.GIT_INDEX_FILE, { force: true });
+  const commit = git(['--git-dir', mirror, 'commit-tree', tree, '-m', 'rewritten history']);
+  git(['--git-dir', mirror, 'update-ref', 'refs/tags/second-app-v1', commit]);
+
+  const response = await restore(appId, { version: 1 });
+  expect(response.status).toBe(422);
+  expect(((await response.json()) as { error: { code: string } }).error.code).toBe('hash_mismatch');
+  expect((await restoreAudits(appId)).map((a) => a.code)).toEqual(['hash_mismatch']);
+});
