@@ -11,6 +11,7 @@ import { withImportedVersion } from './import-version.js';
 import { saveImportedBuild } from './save-imported-build.js';
 import { checkRepoName, readUpstreamVersion } from './upstream-version.js';
 
+/** What install and update need: provider access, a staging root, events and the log. */
 export interface CatalogChangeDeps extends CatalogAccess {
   dataDir: string;
   events: EventHub;

@@ -24,6 +24,7 @@ export interface CatalogEntry {
   error: ErrorInfo | null;
 }
 
+/** What a listing needs: provider access, the manifest cache, and its bounds. */
 export interface CatalogListDeps extends CatalogAccess {
   cache: ManifestCache;
   logger: Logger;

@@ -60,6 +60,8 @@ export async function saveImportedBuild(input: {
     sourceControl: plan.sourceControl,
     job: plan.job,
   });
+  // An install creates its app with `installedFrom` already set; an update moves it here.
+  if (input.kind === 'install') return { app: saved, plan };
   const patched = await workspace.patchApp(app.id, { installedFrom: from });
   return { app: patched ?? saved, plan };
 }

@@ -92,11 +92,7 @@ export async function updateFromCatalog(
     outcome: 'success',
   });
   deps.events.publish(workspace.workspaceId, { type: 'catalog.updated', appId: app.id });
-  deps.events.publish(workspace.workspaceId, {
-    type: 'app.updated',
-    appId: app.id,
-    version: upstream.version,
-  });
+  deps.events.publish(workspace.workspaceId, { type: 'app.updated', appId: app.id });
   deps.logger.info(
     { appId: app.id, from: installed.tag, to: upstream.tag, force },
     `updated app ${app.id} from ${installed.tag} to ${upstream.tag} of ${installed.owner}/${installed.repo}`,

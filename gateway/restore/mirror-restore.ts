@@ -13,6 +13,7 @@ import { RestoreCache } from './restore-cache.js';
 import { RestoreTarFilter } from './restore-tar-filter.js';
 import { verifyMirrorVersion } from './verify-mirror-version.js';
 
+/** What a restore from source control needs: where mirrors live and how the remote is reached. */
 export interface MirrorRestoreDeps {
   dataDir: string;
   secrets: SecretStore;
@@ -77,7 +78,7 @@ export async function restoreFromMirror(
       fallback = true;
       logger.warn(
         { code: isGatewayError(error) ? error.code : 'internal' },
-        `restore of app ${app.id}: the remote did not answer; reading the mirror as it stands`,
+        `restore of app ${app.id}: fetching from the remote failed; reading the mirror as it stands`,
       );
     }
   } else {

@@ -20,7 +20,7 @@ export class RestoreCache {
   #writes: Promise<void> = Promise.resolve();
   #failed = false;
   /** Paths whose content the store lacks (the first path of each missing blob). */
-  capture = new Set<string>();
+  readonly capture = new Set<string>();
   #shaOfPath = new Map<string, string>();
 
   private constructor(input: RestoreCacheInput) {

@@ -6,6 +6,7 @@ import { recordAudit } from '../audit/audit-log.js';
 import { restoreFromMirror, type MirrorRestoreDeps } from './mirror-restore.js';
 import { snapshotTar } from './snapshot-tar.js';
 
+/** A restore needs what a restore from source control needs; the store path needs nothing more. */
 export type RestoreServiceDeps = MirrorRestoreDeps;
 
 /** What a worker gets back: the files as a tar, and where they came from. */

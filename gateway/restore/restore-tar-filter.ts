@@ -6,6 +6,7 @@ const BLOCK = 512;
 const TYPEFLAG_OFFSET = 156;
 const GLOBAL_PAX = 0x67; // 'g'
 
+/** What the filter hands back besides the filtered tar. */
 export interface RestoreTarFilterOptions {
   /** Called with the content of each kept file whose path is in `capture`, once it is whole. */
   onCaptured?: (path: string, content: Buffer) => void;

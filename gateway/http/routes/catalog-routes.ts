@@ -8,6 +8,7 @@ import { toAppView } from '../../services/views.js';
 import type { AuthHooks } from '../auth-hooks.js';
 import { readerOf, sendJson, userOf, writerOf } from '../request-context.js';
 
+/** The auth hooks, the store, and what the listing and the changes each need. */
 export interface CatalogRouteDeps {
   auth: AuthHooks;
   store: Store;

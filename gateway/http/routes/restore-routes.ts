@@ -5,6 +5,7 @@ import type { Store } from '../../../adapters/store/store-port.js';
 import { restoreApp, type RestoreServiceDeps } from '../../restore/restore-service.js';
 import { workerOf, writerOf } from '../request-context.js';
 
+/** The store the route reads the app from, and the restore service's dependencies. */
 export interface RestoreRouteDeps {
   store: Store;
   restore: RestoreServiceDeps;
