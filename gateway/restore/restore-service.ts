@@ -12,7 +12,7 @@ export type RestoreServiceDeps = MirrorRestoreDeps;
 /** What a worker gets back: the files as a tar, and where they came from. */
 export interface RestoreResult {
   origin: 'source-control' | 'store';
-  /** The version restored; null for a store restore of the draft. */
+  /** The version restored; null for a store restore of an app that is not backed. */
   version: number | null;
   sourceHash: string;
   /** True when the remote did not answer and the mirror was read as it stood. */
@@ -67,19 +67,65 @@ async function isBackedWithVersion(workspace: WorkspaceStore, app: AppRecord): P
   return (await workspace.listVersions(app.id)).length > 0;
 }
 
+/** Failures of reaching the remote, which the store's copy of a version may stand in for. */
+const REMOTE_FAILURES: ReadonlySet<string> = new Set([
+  'provider_unavailable',
+  'provider_error',
+  'rate_limited',
+  'auth_failed',
+  'insufficient_permissions',
+  'not_connected',
+]);
+
 async function fromSourceControl(
   deps: RestoreServiceDeps,
   workspace: WorkspaceStore,
   app: AppRecord,
   version: number | null,
 ): Promise<RestoreResult> {
-  const restored = await restoreFromMirror(deps, workspace, app, version);
+  let restored;
+  try {
+    restored = await restoreFromMirror(deps, workspace, app, version);
+  } catch (error) {
+    // With no mirror to read and no remote to rebuild it from, the store's copy of the version
+    // (a materialized cache of source control) is still the right files. A refusal such as
+    // hash_mismatch is never papered over this way.
+    if (!isGatewayError(error) || !REMOTE_FAILURES.has(error.code)) throw error;
+    const stored = await storedVersion(workspace, app, version);
+    if (stored === null) throw error;
+    deps.logger.warn(
+      { appId: app.id, version: stored.version, code: error.code },
+      `restoring version ${stored.version} of app ${app.id} from the store: source control could not be read (${error.code})`,
+    );
+    return {
+      origin: 'store',
+      version: stored.version,
+      sourceHash: stored.snapshot.hash,
+      fallback: false,
+      body: snapshotTar(workspace, stored.snapshot),
+    };
+  }
   deps.logger.info(
     { appId: app.id, version: restored.version, fallback: restored.fallback },
     `restoring version ${restored.version} of app ${app.id} from source control` +
       (restored.fallback ? ' (mirror as it stood: the remote did not answer)' : ''),
   );
   return { origin: 'source-control', ...restored };
+}
+
+/** The stored snapshot of a recorded version (the latest when none is named), or null. */
+async function storedVersion(
+  workspace: WorkspaceStore,
+  app: AppRecord,
+  version: number | null,
+): Promise<{ version: number; snapshot: SnapshotRecord } | null> {
+  const record =
+    version === null
+      ? ((await workspace.listVersions(app.id))[0] ?? null)
+      : await workspace.getVersion(app.id, version);
+  if (record === null) return null;
+  const snapshot = await workspace.getSnapshot(record.sourceHash);
+  return snapshot === null ? null : { version: record.version, snapshot };
 }
 
 async function fromStore(

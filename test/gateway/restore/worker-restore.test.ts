@@ -330,3 +330,24 @@ test('a tag rewritten with a manifest that matches its new files is refused agai
   expect(((await response.json()) as { error: { code: string } }).error.code).toBe('hash_mismatch');
   expect((await restoreAudits(appId)).map((a) => a.code)).toEqual(['hash_mismatch']);
 });
+
+test("with neither a mirror nor a remote, a backed app's version comes from the store", async () => {
+  const appId = await publishedApp();
+  await rm(mirrorOf(appId), { recursive: true, force: true });
+  h.git.setMode('unavailable');
+
+  const response = await restore(appId);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('x-source-origin')).toBe('store');
+  expect(response.headers.get('x-source-version')).toBe('2');
+  expect(response.headers.get('x-source-hash')).toBe((await storedVersion(appId, 2)).sourceHash);
+  expect(await filesOf(response)).toEqual(
+    textOf(sampleApp({ 'src/table.ts': 'export const rows = [];\n' })),
+  );
+
+  const unknown = await restore(appId, { version: 7 });
+  expect(unknown.status).toBe(503);
+  expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe(
+    'provider_unavailable',
+  );
+});
