@@ -1,6 +1,6 @@
 import { pushAsOutsider, untar } from '../restore/restore-support.js';
 import { makeTar, uploadBuild } from '../gateway-fixtures.js';
-import { WORKSPACE } from '../../support/gateway-harness.js';
+import { OTHER_WORKSPACE, WORKSPACE } from '../../support/gateway-harness.js';
 import { listGitTags } from '../../doubles/provider-double.js';
 import {
   appFiles,
@@ -214,4 +214,20 @@ test('update answers not_installed for an app made here, 404 for an unknown one,
   expect(bad.status).toBe(400);
   const missing = await post('/api/v1/catalog/update', { force: true });
   expect(missing.status).toBe(400);
+});
+
+test("another workspace's installed app is answered 404 on update, and left as it was", async () => {
+  const app = await install();
+  await pushVersion(2);
+  const theirs = await world.h.gateway.request('/api/v1/catalog/update', {
+    method: 'POST',
+    token: await world.h.gateway.userToken({ role: 'owner', workspaceId: OTHER_WORKSPACE }),
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ appId: app.id, force: true }),
+  });
+  expect(theirs.status).toBe(404);
+
+  const stored = await world.h.gateway.store.reader(WORKSPACE).getApp(app.id);
+  expect(stored?.installedFrom?.version).toBe(1);
+  expect(stored?.draft?.buildId).toBe(app.draft?.buildId);
 });
