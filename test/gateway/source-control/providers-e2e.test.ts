@@ -1,4 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { Parser } from 'tar';
 import type {
   ProviderAdapter,
   ProviderConnection,
@@ -98,6 +102,23 @@ const CASES: ProviderCase[] = [
 ];
 
 const OWNER = 'acme-org';
+
+/** The file names in a tar. */
+async function tarNames(tar: Buffer): Promise<string[]> {
+  const names: string[] = [];
+  const parser = new Parser({
+    onReadEntry: (entry) => {
+      if (entry.type === 'File') names.push(entry.path);
+      entry.resume();
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    parser.on('end', resolve);
+    parser.on('error', reject);
+    Readable.from(tar).pipe(parser);
+  });
+  return names;
+}
 const RAW_TOKEN = 'e2e-provider-token-0123456789abcdef';
 
 describe.each(CASES)('through the $name double', (providerCase) => {
@@ -122,7 +143,7 @@ describe.each(CASES)('through the $name double', (providerCase) => {
     await double?.close();
   });
 
-  test('connect, publish v1, a changed build makes v2 on the provider, unchanged makes nothing', async () => {
+  test('connect, publish v1, v2 on a change, nothing when unchanged, restore v1 with no mirror', async () => {
     const saved = await h.gateway.request('/api/v1/source-control', {
       method: 'PUT',
       token: await h.gateway.userToken({ role: 'admin' }),
@@ -199,5 +220,21 @@ describe.each(CASES)('through the $name double', (providerCase) => {
       .filter(Boolean)
       .sort();
     expect(tags).toEqual(['second-app-v1', 'second-app-v2']);
+
+    // A worker whose session died gets v1 back through the provider, even with the mirror gone.
+    await rm(join(h.gateway.dataDir, 'mirrors', 'acme', `${appId}.git`), { recursive: true });
+    const restored = await h.gateway.request(`/internal/v1/apps/${appId}/restore`, {
+      method: 'POST',
+      token: worker,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ version: 1 }),
+    });
+    expect(restored.status).toBe(200);
+    expect(restored.headers.get('x-source-origin')).toBe('source-control');
+    expect(restored.headers.get('x-source-version')).toBe('1');
+    const names = await tarNames(Buffer.from(await restored.arrayBuffer()));
+    expect(names).toContain('dist/index.html');
+    expect(names).not.toContain('src/notes.ts');
+    expect(names).not.toContain('second-app.json');
   });
 });
