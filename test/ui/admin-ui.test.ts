@@ -1,6 +1,9 @@
 import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../core/model.js';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/github-double.js';
+import { startArchiveSwapProxy } from '../gateway/catalog/archive-swap-proxy.js';
+import { appFiles, manifestFor, OWNER, seedApp } from '../gateway/catalog/catalog-support.js';
+import { pushAsOutsider } from '../gateway/restore/restore-support.js';
 import { sampleApp } from '../gateway/gateway-fixtures.js';
 import {
   browserSuiteRuns,
@@ -450,6 +453,100 @@ suite('admin web UI in Chromium', () => {
     expect(await p.getByRole('button', { name: 'Retry' }).count()).toBe(0);
     await p.locator('#versions-table tr[data-version="1"]').waitFor();
     expectClean(watched);
+  });
+
+  test('Available Apps: Get shows progress, then Open; a newer version offers Update; a broken repo says why', async () => {
+    const s = await start('local');
+    const github = await startGitHubDouble('ghes');
+    const proxy = await startArchiveSwapProxy(new URL(github.apiOrigin).origin);
+    try {
+      const token = 'ghp-ui-catalog-token-0123456789abcdef';
+      github.addToken({ value: token, login: 'catalog-admin' });
+      github.addOwner(OWNER, 'org');
+      const connected = await s.gateway.request('/api/v1/source-control', {
+        method: 'PUT',
+        token: await s.gateway.userToken({ role: 'admin' }),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          provider: 'github',
+          baseUrl: `${proxy.origin}/api/v3`,
+          owner: OWNER,
+          ownerType: 'org',
+          token,
+        }),
+      });
+      expect(connected.status).toBe(200);
+      const world = { double: github } as Parameters<typeof seedApp>[0];
+      await seedApp(world, 'second-app-alpha', { appName: 'Alpha Console' });
+      await seedApp(world, 'second-app-beta', { appName: 'Beta Board' });
+      proxy.failPaths([`/api/v3/repos/${OWNER}/second-app-beta/contents/second-app.json`]);
+
+      const watched = await signedIn('builder', 'bob', '/available-apps');
+      const p = watched.page;
+      await heading(p, 'Available Apps');
+      const alpha = p.locator('tr[data-repo="second-app-alpha"]');
+      const beta = p.locator('tr[data-repo="second-app-beta"]');
+      await alpha.waitFor();
+      expect(await alpha.textContent()).toContain('Alpha Console');
+      expect(await alpha.locator('.copy-cell').textContent()).toBe('Not installed');
+      const betaError = beta.locator('.inline-error');
+      await betaError.waitFor();
+      expect(await betaError.textContent()).toContain('This repository cannot be used:');
+      expect(await beta.getByRole('button').count()).toBe(0);
+
+      // Hold the install request in the browser to see the row while it works.
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await p.route('**/api/v1/catalog/install', async (route) => {
+        await held;
+        await route.continue();
+      });
+      await alpha.getByRole('button', { name: 'Get Alpha Console' }).click();
+      const progress = alpha.locator('.row-progress progress');
+      await progress.waitFor();
+      expect(await alpha.locator('.row-progress').textContent()).toContain(
+        'Getting Alpha Console: downloading and importing…',
+      );
+      expect(await alpha.getAttribute('aria-busy')).toBe('true');
+      await screenshot(p, 'available-apps-getting');
+      release();
+
+      const open = alpha.getByRole('link', { name: 'Open Alpha Console' });
+      await open.waitFor();
+      expect(await alpha.locator('.copy-cell').textContent()).toBe('v1');
+      expect(await alpha.getByRole('button', { name: /Update/ }).count()).toBe(0);
+      await screenshot(p, 'available-apps');
+      await p.unroute('**/api/v1/catalog/install');
+
+      await open.click();
+      await heading(p, 'Alpha Console');
+      await p.getByText(`Installed from ${OWNER}/second-app-alpha version 1`).waitFor();
+
+      // A newer version pushed to the repository offers an update naming it.
+      const files = appFiles(2);
+      await pushAsOutsider(github.gitRepoPath(OWNER, 'second-app-alpha'), {
+        write: {
+          ...files,
+          'second-app.json': manifestFor('second-app-alpha', files, {
+            version: 2,
+            appName: 'Alpha Console',
+          }),
+        },
+        tag: 'second-app-v2',
+      });
+      await p.getByRole('link', { name: 'Available Apps' }).click();
+      await heading(p, 'Available Apps');
+      const update = alpha.getByRole('button', { name: 'Update to v2: Alpha Console' });
+      await update.waitFor();
+      await update.click();
+      await alpha.locator('.copy-cell', { hasText: /^v2$/ }).waitFor();
+      await alpha.getByRole('link', { name: 'Open Alpha Console' }).waitFor();
+      expect(await alpha.getByRole('button', { name: /Update/ }).count()).toBe(0);
+      expectClean(watched);
+    } finally {
+      await proxy.close();
+      await github.close();
+    }
   });
 
   test('a viewer sees every page without a control that changes anything', async () => {

@@ -89,11 +89,11 @@ const TEXTS: Record<string, ErrorText> = {
   },
   rate_limited: {
     what: 'The provider’s rate limit was reached.',
-    todo: 'Wait until the limit resets, then Retry.',
+    todo: 'Wait until the limit resets, then try again.',
   },
   provider_error: {
     what: 'The provider answered with an error.',
-    todo: 'Retry in a moment; if it keeps failing, check the provider’s status page.',
+    todo: 'Try again in a moment; if it keeps failing, check the provider’s status page.',
   },
   remote_diverged: {
     what: 'The repository on the provider no longer matches the gateway’s copy.',
@@ -101,7 +101,7 @@ const TEXTS: Record<string, ErrorText> = {
   },
   provider_unavailable: {
     what: 'The provider did not answer.',
-    todo: 'Check that the provider is up and reachable from the gateway, then Retry.',
+    todo: 'Check that the provider is up and reachable from the gateway, then try again.',
   },
   hash_mismatch: {
     what: 'The files in the repository do not match their manifest.',

@@ -66,11 +66,11 @@ export async function catalogPage(context: PageContext): Promise<void> {
       'tr',
       { 'data-repo': entry.repo },
       h('th', { scope: 'row' }, name),
-      h('td', {}, `${entry.owner}/${entry.repo}`),
+      h('td', { class: 'repo-cell' }, `${entry.owner}/${entry.repo}`),
       h('td', {}, entry.version === null ? '—' : `v${entry.version}`),
       h(
         'td',
-        {},
+        { class: 'copy-cell' },
         entry.installedAppId === null
           ? 'Not installed'
           : `v${entry.installedVersion ?? '?'}${entry.updateAvailable ? ` (v${entry.version} available)` : ''}`,
