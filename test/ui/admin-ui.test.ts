@@ -441,7 +441,7 @@ suite('admin web UI in Chromium', () => {
     const code = await error.getAttribute('data-code');
     expect(code).toBe('provider_unavailable');
     expect(await error.textContent()).toContain(
-      'The last sync failed: The provider did not answer.',
+      'The last sync failed: the provider did not answer.',
     );
     expect(await error.textContent()).toContain('The gateway will not retry by itself.');
     await screenshot(p, 'app-sync-failed');
@@ -518,6 +518,7 @@ suite('admin web UI in Chromium', () => {
       await screenshot(p, 'available-apps');
       await p.unroute('**/api/v1/catalog/install');
 
+      const installedId = decodeURIComponent((await open.getAttribute('href'))!.split('/').pop()!);
       await open.click();
       await heading(p, 'Alpha Console');
       await p.getByText(`Installed from ${OWNER}/second-app-alpha version 1`).waitFor();
@@ -538,7 +539,18 @@ suite('admin web UI in Chromium', () => {
       await heading(p, 'Available Apps');
       const update = alpha.getByRole('button', { name: 'Update to v2: Alpha Console' });
       await update.waitFor();
+
+      // The copy was built here since: the update says what would be lost and asks again.
+      await s.build(installedId, 'Local tweak', { ...appFiles(1), 'src/tweak.ts': 'export {};\n' });
       await update.click();
+      const anyway = alpha.getByRole('button', { name: 'Update anyway: Alpha Console' });
+      await anyway.waitFor();
+      expect(await alpha.locator('.error-box').textContent()).toContain(
+        'This copy was built locally since it was installed.',
+      );
+      expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('Update anyway');
+      await screenshot(p, 'available-apps-local-changes');
+      await anyway.click();
       await alpha.locator('.copy-cell', { hasText: /^v2$/ }).waitFor();
       await alpha.getByRole('link', { name: 'Open Alpha Console' }).waitFor();
       expect(await alpha.getByRole('button', { name: /Update/ }).count()).toBe(0);

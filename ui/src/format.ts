@@ -25,3 +25,8 @@ export function firstLine(text: string, max = 120): string {
   const line = text.split('\n', 1)[0]?.trim() ?? '';
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
+
+/** A sentence continued after a colon: its first letter in lower case. */
+export function continued(sentence: string): string {
+  return sentence.charAt(0).toLowerCase() + sentence.slice(1);
+}

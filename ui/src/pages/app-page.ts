@@ -2,7 +2,7 @@ import { api } from '../api.js';
 import type { AppView, SettingsView, VersionView } from '../api-types.js';
 import { h, replace } from '../dom.js';
 import { errorText } from '../error-text.js';
-import { firstLine, formatBytes, formatDate } from '../format.js';
+import { continued, firstLine, formatBytes, formatDate } from '../format.js';
 import { debounce } from '../live-events.js';
 import type { PageContext } from '../router.js';
 import { can } from '../session.js';
@@ -342,7 +342,7 @@ export async function appPage(context: PageContext): Promise<void> {
     return h(
       'div',
       { class: 'error-box', id: 'sync-error', 'data-code': code },
-      h('p', { class: 'error-what' }, `The last sync failed: ${text.what}`),
+      h('p', { class: 'error-what' }, `The last sync failed: ${continued(text.what)}`),
       sc.lastError?.message && sc.lastError.message !== text.what
         ? h('p', { class: 'error-detail' }, `The gateway said: ${sc.lastError.message}`)
         : null,

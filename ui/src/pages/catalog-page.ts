@@ -2,6 +2,7 @@ import { api, ApiError } from '../api.js';
 import type { AppView, CatalogEntry } from '../api-types.js';
 import { h, replace } from '../dom.js';
 import { errorText } from '../error-text.js';
+import { continued } from '../format.js';
 import { debounce } from '../live-events.js';
 import type { PageContext } from '../router.js';
 import { can } from '../session.js';
@@ -85,7 +86,7 @@ export async function catalogPage(context: PageContext): Promise<void> {
         h(
           'div',
           { class: 'inline-error', 'data-code': entry.error.code },
-          h('p', {}, `This repository cannot be used: ${text.what}`),
+          h('p', {}, `This repository cannot be used: ${continued(text.what)}`),
           entry.error.message && entry.error.message !== text.what
             ? h('p', { class: 'error-detail' }, entry.error.message)
             : null,
