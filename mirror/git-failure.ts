@@ -1,3 +1,5 @@
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { GatewayError, type ErrorCode } from '../core/errors.js';
 import type { GitExit } from './git-runner.js';
 
@@ -15,6 +17,9 @@ export function scrubGitText(text: string, secrets: readonly string[] = []): str
       .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
   );
 }
+
+// Less room than this left on a disk counts as full: git needs a few pages for any write.
+const MIN_FREE_BYTES = 64 * 1024;
 
 interface Rule {
   code: ErrorCode;
@@ -90,6 +95,8 @@ export function remoteGitError(
   }
 
   const text = scrubGitText(exit.stderr, secrets);
+  const full = diskFullError(action, text);
+  if (full) return full;
   const rule = RULES.find((candidate) => candidate.pattern.test(text));
   const detail = lastLine(text);
   if (!rule) {
@@ -104,8 +111,38 @@ export function remoteGitError(
   });
 }
 
+/**
+ * `storage_full` when git says the mirror's disk (or quota) is full: the gateway's own problem,
+ * not the remote's, and mended by freeing space rather than by the provider. Null otherwise.
+ */
+export function diskFullError(action: string, text: string): GatewayError | null {
+  if (!/no space left on device|disk quota exceeded/i.test(text) && !lockWriteOnFullDisk(text))
+    return null;
+  return new GatewayError('storage_full', `${action}: the gateway's disk is full`, {
+    details: { git: lastLine(text) },
+  });
+}
+
+/**
+ * git 2.39 reports a ref it could not write as "couldn't write '<path>.lock'" without saying
+ * why; the disk holding that path is asked whether it has room left.
+ */
+function lockWriteOnFullDisk(text: string): boolean {
+  const path = /couldn't write '([^'\n]+\.lock)'/.exec(text)?.[1];
+  if (!path) return false;
+  try {
+    const disk = statfsSync(dirname(path));
+    return disk.bavail * disk.bsize < MIN_FREE_BYTES;
+  } catch {
+    // The folder is gone or unreadable: nothing says the disk is full.
+    return false;
+  }
+}
+
 /** A failure of a local git command (no remote involved), as an `internal` error. */
 export function localGitError(action: string, exit: GitExit): GatewayError {
+  const full = diskFullError(action, scrubGitText(exit.stderr));
+  if (full) return full;
   const detail = lastLine(scrubGitText(exit.stderr));
   const reason = exit.timedOut ? 'timed out' : `failed (${detail || `exit ${exit.code}`})`;
   return new GatewayError('internal', `${action} ${reason}`, { details: { git: detail } });

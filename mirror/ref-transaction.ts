@@ -1,5 +1,5 @@
 import { GatewayError } from '../core/errors.js';
-import { scrubGitText } from './git-failure.js';
+import { diskFullError, scrubGitText } from './git-failure.js';
 import { runGit } from './git-runner.js';
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
@@ -38,6 +38,8 @@ export async function applyRefTransaction(
   if (exit.code === 0) return;
 
   const text = scrubGitText(exit.stderr);
+  const full = diskFullError("moving the mirror's refs", text);
+  if (full) throw full;
   if (/unable to create .*lock|File exists/i.test(text)) {
     throw new GatewayError(
       'internal',

@@ -55,8 +55,7 @@ export async function withBuildUpload<T>(
   if (Number.isFinite(declared) && declared > MAX_BUILD_BODY_BYTES)
     throw new GatewayError('too_large');
 
-  await mkdir(stagingRoot, { recursive: true, mode: 0o700 });
-  const stagingDir = await mkdtemp(join(stagingRoot, 'build-'));
+  const stagingDir = await makeStagingDir(stagingRoot);
 
   try {
     // The iterator pipes the body into the parser on its first step, which the loop below takes
@@ -145,4 +144,17 @@ function translateMultipartError(error: unknown): unknown {
     });
   }
   return error;
+}
+
+/** A fresh staging folder; a disk with no room for one answers `storage_full`. */
+async function makeStagingDir(stagingRoot: string): Promise<string> {
+  try {
+    await mkdir(stagingRoot, { recursive: true, mode: 0o700 });
+    return await mkdtemp(join(stagingRoot, 'build-'));
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ENOSPC' || code === 'EDQUOT')
+      throw new GatewayError('storage_full', undefined, { cause: error });
+    throw error;
+  }
 }

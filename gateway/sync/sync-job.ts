@@ -399,5 +399,9 @@ export function actorOf(job: SyncJobRecord): string {
 /** The stored form of any failure: a registered code and a safe message, nothing else. */
 export function errorInfoOf(error: unknown): ErrorInfo & { code: ErrorCode } {
   if (isGatewayError(error)) return { code: error.code, message: error.message };
+  // A file write of the mirror that found no room: the fix is space, so the code must say so.
+  const errno = (error as { code?: unknown } | null)?.code;
+  if (errno === 'ENOSPC' || errno === 'EDQUOT' || errno === 'SQLITE_FULL')
+    return { code: 'storage_full', message: 'The gateway ran out of disk space while syncing.' };
   return { code: 'internal', message: 'The sync failed inside the gateway; see the gateway log.' };
 }

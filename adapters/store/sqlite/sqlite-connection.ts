@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { GatewayError } from '../../../core/errors.js';
 
 /**
  * One open database and its prepared statements, each compiled once and reused: a statement is
@@ -28,7 +29,11 @@ export class SqliteConnection {
    * process wrote in between; an immediate one waits its turn under busy_timeout instead.
    */
   write<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (error) {
+      throw asDiskFull(error);
+    }
   }
 
   /**
@@ -44,6 +49,16 @@ export class SqliteConnection {
       this.db.pragma('synchronous = NORMAL');
     }
   }
+}
+
+/**
+ * SQLite's "database or disk is full" as `storage_full`, so the caller hears that the disk needs
+ * room rather than that the gateway broke; the transaction was rolled back, nothing is half-written.
+ * Single statements run outside `write` are not mapped and surface as they are.
+ */
+function asDiskFull(error: unknown): unknown {
+  if ((error as { code?: unknown } | null)?.code !== 'SQLITE_FULL') return error;
+  return new GatewayError('storage_full', 'The store ran out of disk space.', { cause: error });
 }
 
 /** True when SQLite refused a row because it names a parent row that does not exist. */
