@@ -55,7 +55,7 @@ async function benchModules(
 function table(rows: BenchRow[]): string {
   const header = ['name', 'value', 'unit', 'baseline', 'baseline value', 'ratio'];
   const cells = rows.map((row) => [
-    row.name,
+    row.humanOnly ? `(${row.name})` : row.name,
     String(row.value),
     row.unit,
     row.baseline ?? '-',
@@ -107,7 +107,10 @@ async function main(): Promise<void> {
 
   process.stdout.write(`${table(rows)}\n`);
   if (failures.length > 0) process.stderr.write(`bench: failed: ${failures.join(', ')}\n`);
-  if (values.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+  if (values.json) {
+    const contract = rows.filter((row) => !row.humanOnly);
+    process.stdout.write(`${JSON.stringify(contract)}\n`);
+  }
   if (failures.length > 0) process.exitCode = 1;
 }
 

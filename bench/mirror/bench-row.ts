@@ -8,6 +8,8 @@ export interface BenchRow {
   baselineValue: number | null;
   /** value / baselineValue, or null without a baseline. */
   ratio: number | null;
+  /** Shown in the table for people, left out of the JSON rows (not a DESIGN §15 name). */
+  humanOnly?: boolean;
 }
 
 /** A row, rounded for reading; the ratio is taken before rounding. */
