@@ -85,4 +85,21 @@ test('50 concurrent builds of one app through two gateways on one DATA_DIR: no b
     builds: stored.map((build) => ({ id: build.id, snapshotHash: build.snapshotHash })),
   });
   expect(problems).toEqual([]);
+
+  // The same check, told of a build the gateway never saw, notices it: it is not vacuous.
+  const withPhantom = await findInconsistencies(clients[1]!, {
+    appId,
+    remoteGitDir: gitServer.repoPath(GIT_OWNER, repo),
+    dataDir,
+    builds: [
+      ...stored.map((build) => ({ id: build.id, snapshotHash: build.snapshotHash })),
+      { id: 'phantom', snapshotHash: `sha256:${'0'.repeat(64)}` },
+    ],
+  });
+  expect(withPhantom).toEqual(
+    expect.arrayContaining([
+      'build phantom is missing from GET builds',
+      `remote tags are [${Array.from({ length: BUILDS }, (_, i) => `second-app-v${i + 1}`).join(' ')}], expected v1..v${BUILDS + 1}`,
+    ]),
+  );
 }, 240_000);

@@ -70,7 +70,7 @@ export interface GatewayProcess {
   exited: Promise<GatewayExit>;
   /** The last lines the process printed (its pino log), for failure messages. */
   logTail(lines?: number): string;
-  /** SIGKILL to the process group (the gateway and any git it runs); waits for the end. */
+  /** SIGKILL to the gateway's process group, as a crash would end it; waits for the end. */
   kill9(): Promise<GatewayExit>;
   /** SIGTERM and a clean shutdown; SIGKILL after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<GatewayExit>;
@@ -93,8 +93,9 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
       LOG_LEVEL: 'info',
       ...options.env,
     },
-    // Its own group, so that a kill takes the git processes it started with it, as a crashed
-    // container or machine would.
+    // Its own group, so that a kill takes whatever shares it. The git processes the gateway runs
+    // are in groups of their own (the mirror's runner detaches them) and, as after a real crash,
+    // end by themselves: on their input closing, or on the remote timeout.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -106,7 +107,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
   const exited = new Promise<GatewayExit>((resolveExit) => {
     child.once('exit', (code, signal) => {
       running.delete(pid);
-      // Git processes of a gateway that died by its own hand would otherwise outlive it.
+      // Anything left in the group of a gateway that died by its own hand ends with it.
       killGroup(pid);
       resolveExit({ code, signal });
     });
