@@ -33,6 +33,9 @@ beforeAll(async () => {
   gitServer = await startGitServer({ checkAuth: (_user, pass) => pass === GIT_TOKEN });
 });
 
+// A test that failed mid-outage must not leave the next one without a git server.
+beforeEach(() => gitServer.setMode('ok'));
+
 afterAll(async () => {
   killAllGatewayProcesses();
   for (const cleanup of cleanups.reverse()) await cleanup();
