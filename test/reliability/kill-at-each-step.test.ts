@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqliteStore } from '../../adapters/store/sqlite/sqlite-store.js';
 import { FAULT_POINT_VARIABLE } from '../../core/fault-point.js';
 import {
   buildGateway,
@@ -13,6 +14,7 @@ import {
 } from '../support/gateway-process.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import {
+  WORKSPACE,
   baseEnv,
   distinctApp,
   GatewayClient,
@@ -139,23 +141,31 @@ async function crashOnce(world: World, step: Step, trial: number): Promise<Gatew
   }
 }
 
-/** What the mirror and the remote must show right after a crash at `step` in `trial`. */
-function expectCrashState(world: World, step: Step, trial: number): void {
+/**
+ * What the mirror, the store and the remote must show right after a crash at `step` in
+ * `trial`: proof that the process died exactly between the two steps it was meant to.
+ */
+async function expectCrashState(world: World, step: Step, trial: number): Promise<void> {
   const mirrorTags = tagsOf(mirrorGitDir(world.dataDir, world.appId));
   const remoteTags = tagsOf(world.git.repoPath(GIT_OWNER, world.repo));
   const tag = `second-app-v${trial}`;
-  const inMirror = step !== 'objects-written';
-  const onRemote = step === 'push-in-flight' && trial % 2 === 0;
+  // The gateway is dead, so the test may open its store to look.
+  const store = SqliteStore.open({ dataDir: world.dataDir });
+  const recorded = await store
+    .workspace(WORKSPACE)
+    .getVersion(world.appId, trial)
+    .finally(() => store.close());
+
   expect({
     trial,
-    step,
     inMirror: mirrorTags.includes(tag),
+    inStore: recorded?.pushed ?? 'absent',
     onRemote: remoteTags.includes(tag),
   }).toEqual({
     trial,
-    step,
-    inMirror,
-    onRemote,
+    inMirror: step !== 'objects-written',
+    inStore: step === 'store-updated' || step === 'push-in-flight' ? false : 'absent',
+    onRemote: step === 'push-in-flight' && trial % 2 === 0,
   });
 }
 
@@ -167,7 +177,7 @@ test.concurrent.each(STEPS)(
     for (let trial = 1; trial <= TRIALS; trial += 1) {
       const exit = await crashOnce(world, step, trial);
       expect(describeExit(exit)).toBe('signal SIGKILL');
-      expectCrashState(world, step, trial);
+      await expectCrashState(world, step, trial);
 
       const healthy = await start(world);
       try {
