@@ -31,6 +31,7 @@ const OS = 'operating system metadata';
 export const BUNDLE_FILTER_RULES: readonly FilterRule[] = Object.freeze(
   [
     { pattern: '.git/', reason: GIT },
+    { pattern: '.gitmodules', reason: GIT },
     { pattern: 'node_modules/', reason: DEPENDENCIES },
     { pattern: '.env', reason: ENV },
     { pattern: '.env.* (except .env.example, .env.sample, .env.template)', reason: ENV },
@@ -91,6 +92,10 @@ const DIRECTORY_NAMES = new Map<string, string>([
 const ANY_NAMES = new Map<string, string>([
   // A file named `.git` is as unwelcome as the folder: git refuses it in a tree.
   ['.git', GIT],
+  // The gateway never writes submodules, so a `.gitmodules` describes none of the version; and
+  // one whose url or path git reads as an option is refused by fsck, so committing it would make
+  // the app's own history unfetchable (no mirror rebuild, no later sync).
+  ['.gitmodules', GIT],
   ['.env', ENV],
   ['.npmrc', CREDENTIALS],
   ['.yarnrc', CREDENTIALS],

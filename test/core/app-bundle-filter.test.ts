@@ -19,6 +19,7 @@ describe('the app-bundle filter', () => {
     const patterns = BUNDLE_FILTER_RULES.map((rule) => rule.pattern.split(' ')[0]);
     expect(patterns).toEqual([
       '.git/',
+      '.gitmodules',
       'node_modules/',
       '.env',
       '.env.*',
