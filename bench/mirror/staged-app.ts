@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildManifest, serializeManifest } from '../../core/manifest.js';
 import { summarizeSource } from '../../core/source-hash.js';
 import {
   readSnapshotArchive,
+  readStagedContent,
   type StagedFile,
 } from '../../gateway/ingest/read-snapshot-archive.js';
 
@@ -27,7 +28,7 @@ export async function stageUpload(tarPath: string, stagingParent: string): Promi
 
 /** The manifest and blob reader of already staged files. */
 export function stagedApp(files: StagedFile[]): StagedApp {
-  const bySha = new Map(files.map((file) => [file.sha256, file.stagedPath]));
+  const bySha = new Map(files.map((file) => [file.sha256, file]));
   const manifest = serializeManifest(
     buildManifest({
       appName: 'Bench App',
@@ -39,5 +40,5 @@ export function stagedApp(files: StagedFile[]): StagedApp {
       availableInCatalog: false,
     }),
   );
-  return { files, manifest, readBlob: (sha256) => readFile(bySha.get(sha256)!) };
+  return { files, manifest, readBlob: (sha256) => readStagedContent(bySha.get(sha256)!) };
 }

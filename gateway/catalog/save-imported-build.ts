@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { newId } from '../../core/ids.js';
 import type { AppRecord, BuildSync, InstalledFrom } from '../../core/model.js';
 import type { WorkspaceStore } from '../../adapters/store/store-port.js';
-import type { StagedFile } from '../ingest/read-snapshot-archive.js';
+import { readStagedContent, type StagedFile } from '../ingest/read-snapshot-archive.js';
 import { summarizeStagedFiles } from '../ingest/snapshot-summary.js';
 import type { BuildSyncPlan } from '../services/build-service.js';
 
@@ -76,6 +75,6 @@ async function putMissingBlobs(
 
   // One at a time, so memory holds one file however large the app.
   for (const [sha256, file] of bySha) {
-    if (!held.has(sha256)) await workspace.putBlob(sha256, await readFile(file.stagedPath));
+    if (!held.has(sha256)) await workspace.putBlob(sha256, await readStagedContent(file));
   }
 }

@@ -1,23 +1,34 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GatewayError } from '../../core/errors.js';
+import type { StagedLocation } from './staged-content.js';
 
-/** A file's content, hashed and written once to the staging folder under its sha256. */
+/** A file's content, hashed and written once to the staging folder. */
 export interface StagedContent {
   sha256: string;
   size: number;
-  stagedPath: string;
+  location: StagedLocation;
 }
 
-// Content up to this size is held in memory until its hash is known, so a file whose content
-// is staged already costs no write at all; larger content streams to a temporary file.
+// Content up to this size is held in memory until its hash is known, then appended to the one
+// shared spool file of the read; larger content streams to a file of its own. Creating a file
+// costs far more than writing its bytes (a journal entry, an inode, a directory slot), and an
+// app is mostly small files: one file per distinct content made staging most of a read's time.
 const IN_MEMORY_BYTES = 256 * 1024;
 
-// Files being written at once, at most: enough to keep the disk busy, far below any limit on
-// open file handles.
-const MAX_FILES_IN_FLIGHT = 32;
+// Small contents are appended to the spool in batches of about this many bytes, one positional
+// write each, which also bounds what a batch holds in memory.
+const SPOOL_BATCH_BYTES = 512 * 1024;
+
+// The name of the spool in the staging folder; content files are named by their sha256, which
+// is 64 hex digits, so the two cannot meet.
+const SPOOL_NAME = 'small-contents';
+
+// Writes (spool batches, large files) in flight at once, at most: enough to keep the disk busy,
+// far below any limit on open file handles, and with the batch size a bound on memory.
+const MAX_WRITES_IN_FLIGHT = 32;
 
 function asStagingError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
@@ -63,7 +74,8 @@ export class StagingFile {
   /** The content is complete: stages it (once per sha256) and says where. */
   end(): Promise<StagedContent> {
     const sha256 = this.#hash.digest('hex');
-    return this.#stager.commit(sha256, this.#size, this.#memory, this.#stream, this.#temporaryPath);
+    if (this.#memory !== null) return this.#stager.commitSmall(sha256, this.#size, this.#memory);
+    return this.#stager.commitLarge(sha256, this.#size, this.#stream!, this.#temporaryPath!);
   }
 
   #spill(): void {
@@ -76,20 +88,28 @@ export class StagingFile {
 }
 
 /**
- * Stages file contents in a private folder, one file per distinct sha256, and knows every path
- * it created so that a failed read leaves nothing behind.
+ * Stages file contents in a private folder, each distinct sha256 once: small contents packed
+ * one after another into a single spool file, large ones in a file each named by their sha256.
+ * It knows every path it created, so that a failed read leaves nothing behind.
  */
 export class ContentStager {
   readonly #dir: string;
+  readonly #spoolPath: string;
   readonly #created = new Set<string>();
-  readonly #staged = new Map<string, Promise<string>>();
+  readonly #staged = new Map<string, Promise<StagedLocation>>();
   readonly #open = new Set<WriteStream>();
   readonly #work = new Set<Promise<unknown>>();
+  #spool: Promise<FileHandle> | null = null;
+  #spoolBytes = 0;
+  #batch: Buffer[] = [];
+  #batchStart = 0;
+  #batchBytes = 0;
   #temporaryCount = 0;
   #failure: GatewayError | null = null;
 
   constructor(dir: string) {
     this.#dir = dir;
+    this.#spoolPath = join(dir, SPOOL_NAME);
   }
 
   /** Starts receiving one file. */
@@ -98,13 +118,13 @@ export class ContentStager {
   }
 
   /**
-   * Resolves when no open file has writes waiting on the disk and few enough files are being
-   * staged; rejects on a write failure. The reader waits on this between slices of input, which
+   * Resolves when no open file has writes waiting on the disk and few enough writes are in
+   * flight; rejects on a write failure. The reader waits on this between slices of input, which
    * bounds both memory and open file handles whatever the archive holds.
    */
   async drained(): Promise<void> {
     this.#throwIfFailed();
-    while (this.#work.size > MAX_FILES_IN_FLIGHT) {
+    while (this.#work.size > MAX_WRITES_IN_FLIGHT) {
       // A failure lands in #failure through #track; the race only waits.
       await Promise.race(this.#work).catch(() => undefined);
     }
@@ -118,16 +138,24 @@ export class ContentStager {
     this.#throwIfFailed();
   }
 
-  /** Waits for every file begun so far to be staged; rejects with the first failure. */
+  /**
+   * Writes what is still batched, waits for every file begun so far to be staged and closes the
+   * spool; rejects with the first failure. Nothing may be staged after it.
+   */
   async settle(): Promise<void> {
+    this.#flush();
     while (this.#work.size > 0) await Promise.allSettled([...this.#work]);
+    await this.#closeSpool();
     this.#throwIfFailed();
   }
 
   /** Removes every file this stager created (after waiting for writes in flight). */
   async removeAll(): Promise<void> {
     for (const stream of this.#open) stream.destroy();
+    this.#batch = [];
+    this.#batchBytes = 0;
     while (this.#work.size > 0) await Promise.allSettled([...this.#work]);
+    await this.#closeSpool().catch(() => undefined);
     await Promise.all([...this.#created].map((path) => rm(path, { force: true })));
     this.#created.clear();
   }
@@ -144,42 +172,82 @@ export class ContentStager {
     return { stream, path };
   }
 
-  /** @internal Stages finished content under its sha256, or drops it when staged already. */
-  commit(
+  /** @internal Appends small finished content to the spool, or reuses its earlier copy. */
+  commitSmall(sha256: string, size: number, memory: Buffer[]): Promise<StagedContent> {
+    let location = this.#staged.get(sha256);
+    if (location === undefined) {
+      // The offset is taken now, in the order contents end, so it never depends on when the
+      // batch holding the bytes reaches the disk.
+      const placed: StagedLocation = { path: this.#spoolPath, offset: this.#spoolBytes };
+      location = Promise.resolve(placed);
+      this.#staged.set(sha256, location);
+      if (size > 0) this.#append(memory.length === 1 ? memory[0]! : Buffer.concat(memory, size));
+    }
+    return location.then((where) => ({ sha256, size, location: where }));
+  }
+
+  /** @internal Names finished large content by its sha256, or drops it when staged already. */
+  commitLarge(
     sha256: string,
     size: number,
-    memory: Buffer[] | null,
-    stream: WriteStream | null,
-    temporaryPath: string | null,
+    stream: WriteStream,
+    temporaryPath: string,
   ): Promise<StagedContent> {
     const target = join(this.#dir, sha256);
     const already = this.#staged.get(sha256);
 
-    const staging = (async (): Promise<string> => {
+    const staging = (async (): Promise<StagedLocation> => {
+      await closeStream(stream);
       if (already !== undefined) {
-        if (stream !== null) {
-          await closeStream(stream);
-          await rm(temporaryPath!, { force: true });
-          this.#created.delete(temporaryPath!);
-        }
+        await rm(temporaryPath, { force: true });
+        this.#created.delete(temporaryPath);
         return already;
       }
-
       this.#created.add(target);
-      if (stream === null) {
-        await writeFile(target, Buffer.concat(memory!), { flag: 'wx', mode: 0o600 });
-      } else {
-        await closeStream(stream);
-        await rename(temporaryPath!, target);
-        this.#created.delete(temporaryPath!);
-      }
-      return target;
+      await rename(temporaryPath, target);
+      this.#created.delete(temporaryPath);
+      return { path: target, offset: 0 };
     })();
 
     if (already === undefined) this.#staged.set(sha256, staging);
-    const done = staging.then((stagedPath) => ({ sha256, size, stagedPath }));
+    const done = staging.then((location) => ({ sha256, size, location }));
     this.#track(done);
     return done;
+  }
+
+  #append(content: Buffer): void {
+    this.#batch.push(content);
+    this.#batchBytes += content.length;
+    this.#spoolBytes += content.length;
+    if (this.#batchBytes >= SPOOL_BATCH_BYTES) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#batchBytes === 0) return;
+    const buffers = this.#batch;
+    const position = this.#batchStart;
+    const bytes = this.#batchBytes;
+    this.#batch = [];
+    this.#batchStart = this.#spoolBytes;
+    this.#batchBytes = 0;
+
+    this.#spool ??= this.#openSpool();
+    const spool = this.#spool;
+    this.#track(spool.then((handle) => writeAll(handle, buffers, bytes, position)));
+  }
+
+  async #openSpool(): Promise<FileHandle> {
+    this.#created.add(this.#spoolPath);
+    return open(this.#spoolPath, 'wx', 0o600);
+  }
+
+  async #closeSpool(): Promise<void> {
+    const spool = this.#spool;
+    this.#spool = null;
+    if (spool === null) return;
+    // A spool that failed to open has its failure recorded by the write that waited on it.
+    const handle = await spool.catch(() => null);
+    await handle?.close();
   }
 
   #track(work: Promise<unknown>): void {
@@ -199,6 +267,32 @@ export class ContentStager {
 
   #throwIfFailed(): void {
     if (this.#failure !== null) throw this.#failure;
+  }
+}
+
+/** One positional write of a batch; a short write is retried from where it stopped. */
+async function writeAll(
+  handle: FileHandle,
+  buffers: Buffer[],
+  bytes: number,
+  position: number,
+): Promise<void> {
+  const { bytesWritten } = await handle.writev(buffers, position);
+  if (bytesWritten === bytes) return;
+
+  // A regular file writes short only when the disk fills; writing the rest then fails with the
+  // error that says so.
+  const rest = Buffer.concat(buffers, bytes).subarray(bytesWritten);
+  let written = 0;
+  while (written < rest.length) {
+    const result = await handle.write(
+      rest,
+      written,
+      rest.length - written,
+      position + bytesWritten + written,
+    );
+    if (result.bytesWritten === 0) throw new GatewayError('storage_full');
+    written += result.bytesWritten;
   }
 }
 

@@ -7,11 +7,13 @@ import { CheckedTarParser } from './checked-tar-parser.js';
 import { ContentStager } from './content-stager.js';
 import { EntryPolicy, type ArchiveMode, type EntryAction } from './entry-policy.js';
 import { expandArchiveBody, type BodyCounters } from './expand-archive-body.js';
+import type { StagedLocation } from './staged-content.js';
 import { TarFramer } from './tar-framer.js';
 import { verifyImportManifest } from './verify-import-manifest.js';
 
 export type { ArchiveLimits } from './archive-limits.js';
 export type { ArchiveMode } from './entry-policy.js';
+export { readStagedContent, type StagedLocation } from './staged-content.js';
 
 /** What to read and how: the reading, where to stage, and the caps. */
 export interface ArchiveReadOptions {
@@ -24,14 +26,14 @@ export interface ArchiveReadOptions {
   requireDistIndex?: boolean;
 }
 
-/** One kept file: checked, hashed and written to the staging folder under its sha256. */
+/** One kept file: checked, hashed and written once per sha256 to the staging folder. */
 export interface StagedFile {
   path: string;
   size: number;
   sha256: string;
   executable: boolean;
-  /** Shared by every file with the same content. */
-  stagedPath: string;
+  /** Where its bytes lie (read them with `readStagedContent`); shared by equal contents. */
+  staged: StagedLocation;
 }
 
 /** What a read kept, what it skipped, and the import's manifest. */
@@ -89,7 +91,7 @@ export async function readSnapshotArchive(
         size: content.size,
         sha256: content.sha256,
         executable: action.executable,
-        stagedPath: content.stagedPath,
+        staged: content.location,
       }));
       // The stager reports the failure itself; this only keeps it from going unhandled here.
       staged.catch(() => undefined);

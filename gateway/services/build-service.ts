@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { bundleFilterReason } from '../../core/app-bundle-filter.js';
 import { GatewayError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -14,7 +13,7 @@ import type {
 import { MANIFEST_PATH } from '../../core/source-hash.js';
 import type { WorkspaceStore } from '../../adapters/store/store-port.js';
 import type { Logger } from 'pino';
-import type { StagedFile } from '../ingest/read-snapshot-archive.js';
+import { readStagedContent, type StagedFile } from '../ingest/read-snapshot-archive.js';
 import { summarizeStagedFiles } from '../ingest/snapshot-summary.js';
 import { silentLogger } from '../logger.js';
 
@@ -200,6 +199,6 @@ async function putMissingBlobs(
   // One at a time: a snapshot may hold files of up to 100 MiB, and memory stays bounded by one.
   for (const [sha256, file] of bySha) {
     if (held.has(sha256)) continue;
-    await workspace.putBlob(sha256, await readFile(file.stagedPath));
+    await workspace.putBlob(sha256, await readStagedContent(file));
   }
 }

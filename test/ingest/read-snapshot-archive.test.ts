@@ -9,6 +9,7 @@ import { create as createTar } from 'tar';
 import { GatewayError } from '../../core/errors.js';
 import {
   readSnapshotArchive,
+  readStagedContent,
   type ArchiveReadOptions,
 } from '../../gateway/ingest/read-snapshot-archive.js';
 import { summarizeStagedFiles } from '../../gateway/ingest/snapshot-summary.js';
@@ -81,8 +82,8 @@ describe('a worker snapshot', () => {
       const content = Buffer.from(typeof original === 'string' ? original : original.body);
       expect(file.sha256).toBe(sha256(content));
       expect(file.size).toBe(content.length);
-      expect(await readFile(file.stagedPath)).toEqual(content);
-      expect(file.stagedPath).toBe(join(area.stagingDir, file.sha256));
+      expect(await readStagedContent(file)).toEqual(content);
+      expect(file.staged.path.startsWith(`${area.stagingDir}/`)).toBe(true);
     }
     expect(result.skipped).toEqual([]);
     expect(result.manifest).toBeNull();
@@ -126,20 +127,41 @@ describe('a worker snapshot', () => {
     );
 
     const byPath = Object.fromEntries(result.files.map((file) => [file.path, file]));
-    expect(byPath['a/copy.txt']!.stagedPath).toBe(byPath['b/copy.txt']!.stagedPath);
-    expect(byPath['c/big.bin']!.stagedPath).toBe(byPath['d/big.bin']!.stagedPath);
+    expect(byPath['a/copy.txt']!.staged).toEqual(byPath['b/copy.txt']!.staged);
+    expect(byPath['c/big.bin']!.staged).toEqual(byPath['d/big.bin']!.staged);
+    expect(await readStagedContent(byPath['b/copy.txt']!)).toEqual(Buffer.from('same'));
     // Buffer.equals: jest's deep equality walks a large buffer byte by byte, slowly.
-    expect((await readFile(byPath['d/big.bin']!.stagedPath)).equals(large)).toBe(true);
+    expect((await readStagedContent(byPath['d/big.bin']!)).equals(large)).toBe(true);
+    // Small contents share one spool, each written once; a large one has a file of its own.
     expect((await readdir(area.stagingDir)).sort()).toEqual(
-      [sha256(MINIMAL_APP['dist/index.html'] as string), sha256('same'), sha256(large)].sort(),
+      [sha256(large), 'small-contents'].sort(),
     );
+    const spool = await readFile(join(area.stagingDir, 'small-contents'));
+    expect(spool.length).toBe(
+      Buffer.byteLength(MINIMAL_APP['dist/index.html'] as string) + Buffer.byteLength('same'),
+    );
+  });
+
+  test('reads back every content exactly when many small files fill several spool batches', async () => {
+    const files: Record<string, Buffer> = { 'dist/index.html': Buffer.from('<!doctype html>') };
+    for (let i = 0; i < 400; i += 1) {
+      // Distinct, uneven sizes so batch edges fall inside files, with one large file among them.
+      files[`src/f${i}.bin`] = Buffer.alloc(1000 + ((i * 37) % 5000), i % 251);
+      if (i === 200) files['src/large.bin'] = Buffer.alloc(300 * 1024, 'x');
+    }
+    const result = await read(workerSnapshot(files));
+
+    expect(result.files).toHaveLength(Object.keys(files).length);
+    for (const file of result.files) {
+      expect((await readStagedContent(file)).equals(files[file.path]!)).toBe(true);
+    }
   });
 
   test('stages an empty file', async () => {
     const result = await read(workerSnapshot({ ...MINIMAL_APP, 'dist/.nojekyll': '' }));
     const empty = result.files.find((file) => file.path === 'dist/.nojekyll')!;
     expect(empty).toMatchObject({ size: 0, sha256: sha256('') });
-    expect(await readFile(empty.stagedPath)).toEqual(Buffer.alloc(0));
+    expect(await readStagedContent(empty)).toEqual(Buffer.alloc(0));
   });
 
   test('requires dist/index.html', async () => {
@@ -194,7 +216,11 @@ describe('a worker snapshot', () => {
       'apps/api/.env.example',
       '.next/static/main.js',
     ]);
-    expect(await readdir(area.stagingDir)).toHaveLength(3);
+    // Only the kept files' bytes reach the disk: the spool holds exactly those.
+    expect(await readdir(area.stagingDir)).toEqual(['small-contents']);
+    const kept = new Map(result.files.map((file) => [file.sha256, file.size]));
+    const spool = await readFile(join(area.stagingDir, 'small-contents'));
+    expect(spool.length).toBe([...kept.values()].reduce((sum, size) => sum + size, 0));
   });
 
   test('lists at most 1000 skipped paths and counts the rest', async () => {
@@ -273,9 +299,9 @@ describe('a worker snapshot', () => {
     );
     const withoutFolder = (result: Awaited<ReturnType<typeof read>>) => ({
       ...result,
-      files: result.files.map(({ stagedPath, ...file }) => ({
+      files: result.files.map(({ staged, ...file }) => ({
         ...file,
-        staged: stagedPath.slice(-64),
+        staged: { name: staged.path.slice(area.stagingDir.length), offset: staged.offset },
       })),
     });
     const whole = withoutFolder(await read(archive));
@@ -306,7 +332,9 @@ describe('a worker snapshot', () => {
     );
     const result = await read(workerSnapshot({ ...MINIMAL_APP, ...files }, { gzip: true }));
     expect(result.files).toHaveLength(21_001);
-    expect(await readdir(area.stagingDir)).toHaveLength(21_001);
+    expect(await readdir(area.stagingDir)).toEqual(['small-contents']);
+    const last = result.files.find((file) => file.path === 'data/99/f20999.txt')!;
+    expect(await readStagedContent(last)).toEqual(Buffer.from('20999'));
   });
 
   test('fails with internal when the staging folder cannot be written, and stages nothing', async () => {

@@ -10,7 +10,7 @@ function staged(path: string, content: string, executable = false): StagedFile {
     size: Buffer.byteLength(content),
     sha256,
     executable,
-    stagedPath: `/staging/${sha256}`,
+    staged: { path: '/staging/small-contents', offset: 0 },
   };
 }
 
