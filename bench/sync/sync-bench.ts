@@ -1,6 +1,5 @@
 import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { SavedBuild } from '../../gateway/services/build-service.js';
 import { startGitHubDouble, type GitHubDouble } from '../../test/doubles/github/github-double.js';
 import type { DoubleRequest } from '../../test/doubles/provider-double.js';
 import {
