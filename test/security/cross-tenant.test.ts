@@ -164,6 +164,13 @@ test("another workspace's settings routes read and change its own settings only"
   const ourSettings = await world.h.gateway.store.reader(WORKSPACE).getSettings();
   const ourSecret = await world.h.module.secrets.get(WORKSPACE, PROVIDER_TOKEN_SECRET);
 
+  const changed = await as(theirAdmin, 'PUT', '/api/v1/source-control', {
+    repoPrefix: 'globex-app',
+    visibility: 'public',
+  });
+  expect(changed.status).toBe(200);
+  expect(await world.h.gateway.store.reader(WORKSPACE).getSettings()).toEqual(ourSettings);
+
   const deleted = await as(theirAdmin, 'DELETE', '/api/v1/source-control');
   expect(deleted.status).toBe(204);
 
