@@ -246,3 +246,45 @@ test('every mutation refuses a role below its own, and every route the wrong kin
 
   expect(await world.sideEffects()).toEqual(before);
 });
+
+test("another workspace's cookie session answers our ids as missing ones too, and changes nothing", async () => {
+  const signIn = await world.h.gateway.request('/api/v1/session', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      token: await world.h.gateway.userToken({ role: 'owner', workspaceId: OTHER_WORKSPACE }),
+    }),
+  });
+  expect(signIn.status).toBe(200);
+  const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+  const withCookie = (method: string, path: string) =>
+    world.h.gateway.request(path, {
+      method,
+      headers: {
+        cookie,
+        'x-second-request': '1',
+        ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(method === 'POST' ? { body: '{}' } : {}),
+    });
+  const before = await world.sideEffects();
+
+  for (const [method, path] of [
+    ['GET', '/api/v1/apps/:id'],
+    ['GET', '/api/v1/apps/:id/versions'],
+    ['GET', '/preview/:id/'],
+    ['POST', '/api/v1/apps/:id/source-control/publish'],
+    ['POST', '/api/v1/apps/:id/versions/1/restore-draft'],
+  ] as const) {
+    const ours = await withCookie(method, path.replace(':id', world.published));
+    const missing = await withCookie(method, path.replace(':id', MISSING));
+    expect([method, path, ours.status, await ours.text()]).toEqual([
+      method,
+      path,
+      404,
+      await missing.text(),
+    ]);
+  }
+
+  expect(await world.sideEffects()).toEqual(before);
+});
