@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-test('no GET route writes to the store, mutates the provider, records audit or touches a mirror or DATA_DIR', async () => {
+test('no GET or HEAD route writes to the store, mutates the provider, records audit or touches a mirror or DATA_DIR', async () => {
   const viewer = await world.h.gateway.userToken({ role: 'viewer' });
   const owner = await world.h.gateway.userToken({ role: 'owner' });
   const { installed, published } = world;
@@ -58,19 +58,26 @@ test('no GET route writes to the store, mutates the provider, records audit or t
   expect(events.status).toBe(200);
 
   const statuses: string[] = [];
-  for (const [path, token] of routes) {
-    const response = await world.h.gateway.request(path, token === null ? {} : { token });
-    await response.arrayBuffer();
-    statuses.push(`${response.status} ${path}`);
-    expect([path, response.status < 500]).toEqual([path, true]);
+  // fastify answers HEAD on every GET route; it must read as little as the GET does.
+  for (const method of ['GET', 'HEAD']) {
+    for (const [path, token] of routes) {
+      const response = await world.h.gateway.request(path, {
+        method,
+        ...(token === null ? {} : { token }),
+      });
+      await response.arrayBuffer();
+      statuses.push(`${method} ${response.status} ${path}`);
+      expect([method, path, response.status < 500]).toEqual([method, path, true]);
+    }
   }
   // The listing really went to the provider, and found the update: the reads were not skipped.
   const catalog = await world.h.gateway.request('/api/v1/catalog', { token: viewer });
   expect(((await catalog.json()) as { entries: unknown[] }).entries).toEqual([
     expect.objectContaining({ repo: CATALOG_REPO, version: 2, updateAvailable: true }),
   ]);
-  expect(statuses).toContain(`200 /preview/${published}/v/1/`);
-  expect(statuses).toContain(`404 /preview/${published}/v/7/`);
+  expect(statuses).toContain(`GET 200 /preview/${published}/v/1/`);
+  expect(statuses).toContain(`HEAD 200 /preview/${published}/v/1/`);
+  expect(statuses).toContain(`GET 404 /preview/${published}/v/7/`);
 
   const eventText = await readEventStream(events, () => false, 300);
   expect(eventText).not.toContain('data:');
