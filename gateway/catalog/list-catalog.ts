@@ -103,13 +103,16 @@ export async function listCatalog(
 
   const installed = installedCopies(await reader.listApps(), settings);
   const entries: CatalogEntry[] = [];
+  const listed: { entry: CatalogEntry; repo: RepoInfo }[] = [];
   let failures = 0;
   ordered.forEach((repo, i) => {
     const found = reads[i]!;
     if (found.kind === 'none') return;
     if (found.kind === 'manifest') {
       if (found.manifest.sourceControl.availableInCatalog) {
-        entries.push(entryOf(repo, settings, found.manifest, installed.get(repo.name), null));
+        const entry = entryOf(repo, settings, found.manifest, installed.get(repo.name), null);
+        entries.push(entry);
+        listed.push({ entry, repo });
       }
       return;
     }
@@ -118,6 +121,32 @@ export async function listCatalog(
     if (stale === null && !tagged.has(repo.name)) return;
     entries.push(entryOf(repo, settings, stale, installed.get(repo.name), found.error));
   });
+
+  // The manifest cannot name its own commit (DESIGN §5): the tag's commit is looked up once per
+  // tag and kept, so later refreshes spend nothing on it.
+  await Promise.all(
+    listed.map(({ entry, repo }) =>
+      queue.add(async () => {
+        if (entry.tag === null) return;
+        const key = keyOf(repo);
+        const known = deps.cache.tagCommit(key, entry.tag);
+        if (known !== null) {
+          entry.commitSha = known;
+          return;
+        }
+        try {
+          const tags = await provider.listTags(repo.name);
+          for (const tag of tags) deps.cache.setTagCommit(key, tag.name, tag.commitSha);
+          entry.commitSha = deps.cache.tagCommit(key, entry.tag);
+        } catch (error) {
+          deps.logger.info(
+            { repo: repo.name, code: errorInfoOf(error).code },
+            `listing the tags of ${repo.name} failed; skipping its commit until the next refresh`,
+          );
+        }
+      }),
+    ),
+  );
 
   if (failures > 0) {
     deps.logger.warn(
@@ -214,8 +243,7 @@ function entryOf(
     appName: manifest?.app.name ?? null,
     version,
     tag: manifest?.sourceControl.tag ?? null,
-    // The manifest on the default branch cannot name its own commit; the tag's commit is
-    // resolved at install, which spares the listing one request per repository.
+    // Filled from the tag list for entries read now; null for a stale entry shown with an error.
     commitSha: manifest?.sourceControl.commitSha ?? null,
     installedAppId: copy?.id ?? null,
     installedVersion,

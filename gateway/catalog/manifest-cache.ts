@@ -27,6 +27,7 @@ const DEFAULT_MAX_ENTRIES = 20_000;
  */
 export class ManifestCache {
   readonly #entries = new Map<string, CachedManifest>();
+  readonly #tagCommits = new Map<string, string>();
   readonly #maxEntries: number;
 
   constructor(options: { maxEntries?: number } = {}) {
@@ -49,6 +50,23 @@ export class ManifestCache {
 
   delete(key: ManifestKey): void {
     this.#entries.delete(keyOf(key));
+  }
+
+  /**
+   * The commit a version tag of the repository points at, as last listed. The gateway never
+   * moves a tag, so an answer stays good; an install still verifies the files it downloads.
+   */
+  tagCommit(key: ManifestKey, tag: string): string | null {
+    return this.#tagCommits.get(`${keyOf(key)}\0${tag}`) ?? null;
+  }
+
+  setTagCommit(key: ManifestKey, tag: string, commitSha: string): void {
+    const name = `${keyOf(key)}\0${tag}`;
+    this.#tagCommits.delete(name);
+    this.#tagCommits.set(name, commitSha);
+    while (this.#tagCommits.size > this.#maxEntries) {
+      this.#tagCommits.delete(this.#tagCommits.keys().next().value as string);
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { startCatalogWorld, seedApp, OWNER, type CatalogWorld } from './catalog-support.js';
 import { WORKSPACE } from '../../support/gateway-harness.js';
 import { listGitTags } from '../../doubles/provider-double.js';
@@ -44,13 +45,24 @@ describe('with a GitHub organization', () => {
 
     const listed = await entries();
     expect(listed.map((entry) => entry.repo)).toEqual(['second-app-alpha', 'second-app-beta']);
+    // The committed manifest says null; the listing fills in the commit its tag points at.
+    const tagCommit = execFileSync(
+      'git',
+      [
+        '--git-dir',
+        world.double.gitRepoPath(OWNER, 'second-app-alpha'),
+        'rev-parse',
+        'second-app-v1^{commit}',
+      ],
+      { encoding: 'utf8' },
+    ).trim();
     expect(listed[0]).toEqual({
       repo: 'second-app-alpha',
       owner: OWNER,
       appName: 'Alpha',
       version: 1,
       tag: 'second-app-v1',
-      commitSha: null,
+      commitSha: tagCommit,
       installedAppId: null,
       installedVersion: null,
       updateAvailable: false,
@@ -97,6 +109,11 @@ describe('with a GitHub organization', () => {
       .filter((r) => r.path.endsWith('/contents/second-app.json'));
     expect(manifestReads).toHaveLength(3);
     expect(manifestReads.every((r) => r.status === 304)).toBe(true);
+    // Tag commits are looked up once: the refresh lists no tags again.
+    const tagLists = world.double.requests
+      .slice(firstReads)
+      .filter((r) => r.path.endsWith('/tags'));
+    expect(tagLists).toHaveLength(0);
 
     expect(store.writeCount).toBe(writes);
     expect(events).toEqual([]);
