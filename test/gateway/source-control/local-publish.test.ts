@@ -206,4 +206,17 @@ test('settings never show the token, and a refused token saves nothing', async (
 
   const spaced = await h.connect({ token: ` ${h.token}` });
   expect(spaced.status).toBe(400);
+
+  const admin = await h.gateway.userToken({ role: 'admin' });
+  const removed = await h.gateway.request('/api/v1/source-control', {
+    method: 'DELETE',
+    token: admin,
+  });
+  expect(removed.status).toBe(204);
+  expect(await h.module.secrets.get('acme', 'provider-token')).toBeNull();
+  expect(await h.gateway.store.reader('acme').getSecret('provider-token')).toBeNull();
+  const after = await h.gateway.request('/api/v1/source-control', { token: viewer });
+  expect(((await after.json()) as { settings: { connected: boolean } }).settings.connected).toBe(
+    false,
+  );
 });
