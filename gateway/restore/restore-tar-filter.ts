@@ -30,6 +30,21 @@ function isZeroBlock(bytes: Buffer): boolean {
   return true;
 }
 
+/**
+ * The pieces as one buffer. Where nothing was dropped they are back-to-back views of the same
+ * input chunk, and the answer is a view over them: no copy of the bytes passing through.
+ */
+function joined(pieces: Buffer[]): Buffer {
+  const first = pieces[0]!;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < pieces.length; i += 1) {
+    const piece = pieces[i]!;
+    if (piece.buffer !== first.buffer || piece.byteOffset !== end) return Buffer.concat(pieces);
+    end += piece.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
+}
+
 /** The path the app-bundle filter judges: directories keep their trailing slash. */
 function pathOf(entry: FramedEntry): string {
   const path = entry.path.toString('utf8');
@@ -86,7 +101,7 @@ export class RestoreTarFilter extends Transform {
 
   #flushOut(): void {
     if (this.#out.length === 0) return;
-    const bytes = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out);
+    const bytes = joined(this.#out);
     this.#out = [];
     this.push(bytes);
   }

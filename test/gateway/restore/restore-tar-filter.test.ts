@@ -48,6 +48,28 @@ test('drops filtered entries with their long-name headers and keeps the rest int
   expect(out.toString('latin1')).not.toContain('deep/deep');
 });
 
+test('passes an archive with nothing to drop through byte for byte, however it is chunked', async () => {
+  const archive = await makeTar({
+    'dist/index.html': '<p>hi</p>',
+    [longKept]: 'kept\n',
+    'src/big.bin': Buffer.alloc(70_000, 7),
+  });
+
+  for (const size of [1, 511, 512, 513, 65_536, archive.length]) {
+    const filter = new RestoreTarFilter();
+    const chunks: Buffer[] = [];
+    const source = Readable.from(
+      Array.from({ length: Math.ceil(archive.length / size) }, (_, i) =>
+        archive.subarray(i * size, (i + 1) * size),
+      ),
+    );
+    await pipeline(source, filter, async (stream: AsyncIterable<Buffer>) => {
+      for await (const chunk of stream) chunks.push(chunk);
+    });
+    expect(Buffer.concat(chunks).equals(archive)).toBe(true);
+  }
+});
+
 test('hands over the content of the files asked for, and only those', async () => {
   const big = 'x'.repeat(5000);
   const archive = await makeTar({ 'a.txt': 'alpha\n', 'b.bin': big, 'c.txt': '', '.env': 'no' });
