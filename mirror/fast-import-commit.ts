@@ -42,28 +42,39 @@ const SCRATCH_REF = 'refs/second-app-scratch/commit';
 const READ_AHEAD_BYTES = 32 * 1024 * 1024;
 const READ_AHEAD_FILES = 16;
 
+// From this many bytes of new blobs on, a second fast-import takes half of them: fast-import
+// compresses, hashes and writes on one core, and on a large version that is most of the time.
+// Below it, the second process would cost more than it saves.
+const SPLIT_BYTES = 16 * 1024 * 1024;
+
+const FAST_IMPORT_ARGS = ['fast-import', '--quiet', '--done', '--depth=0'];
+// Below the unpack limit fast-import would explode its pack into loose objects, one file and
+// often one folder each: far slower than keeping the one pack, which gc merges later.
+const FAST_IMPORT_CONFIG = ['pack.compression=1', 'core.compression=1', 'fastimport.unpackLimit=0'];
+
 /**
- * Writes every blob, the trees and one commit with a single `git fast-import`, and answers the
- * commit's SHA. Blobs already in the repository's packs are skipped by git itself; the number
- * of processes is one whatever the number of files.
+ * Writes every blob, the trees and one commit with `git fast-import`, and answers the commit's
+ * SHA. Blobs already in the repository's packs are skipped by git itself. One process, or two
+ * for a large version (a helper writes half the blobs on the other core), whatever the number
+ * of files.
  */
 export async function writeCommitObjects(input: CommitObjectsInput): Promise<string> {
   const signature = signatureAt(input.createdAt);
-  const proc = spawnGit({
-    gitDir: input.gitDir,
-    // No deltas while importing: trying one against the previous blob costs more time than the
-    // space it saves, and `maintain()` repacks with proper deltas later.
-    args: ['fast-import', '--quiet', '--done', '--depth=0'],
-    // Below the unpack limit fast-import would explode its pack into loose objects, one file and
-    // often one folder each: far slower than keeping the one pack, which gc merges later.
-    config: ['pack.compression=1', 'core.compression=1', 'fastimport.unpackLimit=0'],
-    timeoutMs: input.timeoutMs,
-  });
+  const { own, helped } = splitBlobs(distinctBlobs(input.files));
+  const proc = startFastImport(input);
   const output: Buffer[] = [];
   proc.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+  const helper = helped.length > 0 ? writeBlobsAside(input, helped) : null;
+  // Settled below or when the main import fails; never reported as unhandled meanwhile.
+  helper?.oids.catch(() => undefined);
 
   try {
-    const marks = await streamBlobs(proc.stdin, input);
+    const marks = new Map<string, string>();
+    const readAhead = helper === null ? READ_AHEAD_BYTES : READ_AHEAD_BYTES / 2;
+    await streamBlobs(proc.stdin, own, input.readBlob, readAhead, marks, 2);
+    // The commit may name the helper's blobs only once they are in a pack of their own.
+    if (helper !== null) for (const [sha256, oid] of await helper.oids) marks.set(sha256, oid);
+
     const lines: string[] = [
       `commit ${SCRATCH_REF}`,
       'mark :1',
@@ -97,6 +108,8 @@ export async function writeCommitObjects(input: CommitObjectsInput): Promise<str
   } catch (err) {
     proc.kill();
     await proc.done.catch(() => undefined);
+    helper?.stop();
+    await helper?.oids.catch(() => undefined);
     throw err;
   }
 
@@ -109,30 +122,117 @@ export async function writeCommitObjects(input: CommitObjectsInput): Promise<str
   return sha;
 }
 
-/** Streams each distinct blob once, reading ahead a bounded amount; answers sha256 → mark. */
+/** One `git fast-import` into the mirror, with the import settings above. */
+function startFastImport(input: CommitObjectsInput) {
+  return spawnGit({
+    gitDir: input.gitDir,
+    // No deltas while importing: trying one against the previous blob costs more time than the
+    // space it saves, and `maintain()` repacks with proper deltas later.
+    args: FAST_IMPORT_ARGS,
+    config: FAST_IMPORT_CONFIG,
+    timeoutMs: input.timeoutMs,
+  });
+}
+
+/** Each content once, in the order the files name them. */
+function distinctBlobs(files: readonly VersionFile[]): VersionFile[] {
+  const seen = new Set<string>();
+  return files.filter((file) => !seen.has(file.sha256) && seen.add(file.sha256));
+}
+
+/**
+ * The blobs the main import writes and those a helper import writes beside it: none for the
+ * helper below SPLIT_BYTES, else alternate files by size so both carry about half the bytes.
+ */
+function splitBlobs(blobs: VersionFile[]): { own: VersionFile[]; helped: VersionFile[] } {
+  const total = blobs.reduce((sum, file) => sum + file.size, 0);
+  if (total < SPLIT_BYTES) return { own: blobs, helped: [] };
+
+  const own: VersionFile[] = [];
+  const helped: VersionFile[] = [];
+  let ownBytes = 0;
+  let helpedBytes = 0;
+  for (const file of blobs) {
+    if (ownBytes <= helpedBytes) {
+      own.push(file);
+      ownBytes += file.size;
+    } else {
+      helped.push(file);
+      helpedBytes += file.size;
+    }
+  }
+  return { own, helped };
+}
+
+/** A helper import under way: the object ids it will answer, and a way to stop it early. */
+interface BlobsAside {
+  oids: Promise<Map<string, string>>;
+  stop(): void;
+}
+
+/**
+ * Writes blobs with a second fast-import; `oids` answers sha256 → git object id once its pack
+ * is complete, so the main import can name them. Its objects are unreachable until the main
+ * import's commit names them, like the main import's own until the refs move.
+ */
+function writeBlobsAside(input: CommitObjectsInput, blobs: VersionFile[]): BlobsAside {
+  const proc = startFastImport(input);
+  const output: Buffer[] = [];
+  proc.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+
+  const oids = (async () => {
+    const marks = new Map<string, string>();
+    try {
+      await streamBlobs(proc.stdin, blobs, input.readBlob, READ_AHEAD_BYTES / 2, marks, 1);
+      const asks = [...marks.values()].map((mark) => `get-mark ${mark}\n`).join('');
+      await write(proc.stdin, `${asks}done\n`);
+      proc.stdin.end();
+    } catch (err) {
+      proc.kill();
+      await proc.done.catch(() => undefined);
+      throw err;
+    }
+
+    const exit = await proc.done;
+    if (exit.code !== 0) throw localGitError('writing the version objects', exit);
+    const written = Buffer.concat(output).toString('utf8').split('\n').filter(Boolean);
+    if (written.length !== marks.size || !written.every((oid) => /^[0-9a-f]{40}$/.test(oid))) {
+      throw new GatewayError('internal', 'git fast-import did not report the blobs it wrote.');
+    }
+    const bySha256 = new Map<string, string>();
+    [...marks.keys()].forEach((sha256, i) => bySha256.set(sha256, written[i]!));
+    return bySha256;
+  })();
+
+  return { oids, stop: () => proc.kill() };
+}
+
+/**
+ * Streams blobs, reading ahead a bounded amount, and records each one's mark (numbered from
+ * `firstMark`) in `marks` by sha256.
+ */
 async function streamBlobs(
   stdin: Writable,
-  input: CommitObjectsInput,
-): Promise<Map<string, string>> {
-  const marks = new Map<string, string>();
-  const unique = input.files.filter((file) => {
-    if (marks.has(file.sha256)) return false;
-    marks.set(file.sha256, `:${marks.size + 2}`);
-    return true;
-  });
+  blobs: readonly VersionFile[],
+  readBlob: (sha256: string) => Promise<Buffer>,
+  readAheadBytes: number,
+  marks: Map<string, string>,
+  firstMark: number,
+): Promise<void> {
+  for (const [i, file] of blobs.entries()) marks.set(file.sha256, `:${firstMark + i}`);
 
   const pending: { file: VersionFile; content: Promise<Buffer> }[] = [];
   let aheadBytes = 0;
   let next = 0;
   const fill = () => {
     while (
-      next < unique.length &&
+      next < blobs.length &&
       pending.length < READ_AHEAD_FILES &&
-      (pending.length === 0 || aheadBytes + unique[next].size <= READ_AHEAD_BYTES)
+      (pending.length === 0 || aheadBytes + blobs[next].size <= readAheadBytes)
     ) {
-      const file = unique[next++];
+      const file = blobs[next++];
       aheadBytes += file.size;
-      const content = input.readBlob(file.sha256);
+      const content = readBlob(file.sha256);
       // Settled later in order; a rejection is observed there, not reported as unhandled here.
       content.catch(() => undefined);
       pending.push({ file, content });
@@ -160,7 +260,6 @@ async function streamBlobs(
     await write(stdin, '\n');
     fill();
   }
-  return marks;
 }
 
 /** fast-import reads a path to the end of the line; only a leading quote needs C quoting. */

@@ -135,6 +135,74 @@ describe('writeVersion', () => {
     expect(await mirror.listTags()).toEqual([]);
   });
 
+  describe('a version large enough to be written by two fast-imports', () => {
+    // 24 files of 1 MiB: past the size from which a second fast-import takes half the blobs.
+    const big = (seed: number) =>
+      fileSet(
+        Object.fromEntries(
+          Array.from({ length: 24 }, (_, n) => [
+            `assets/f${n}.bin`,
+            Buffer.alloc(1024 * 1024, `${seed}:${n};`),
+          ]),
+        ),
+      );
+
+    it('makes the tree git itself makes of the same files, and passes fsck', async () => {
+      const set = big(1);
+      const result = await write(1, null, 'Large', set);
+      await fsckStrict(mirror.gitDir);
+
+      // The tree as `git add` of a work tree would write it, built by git's own plumbing.
+      const other = await tempDir('mirror-write-check-');
+      try {
+        const repo = join(other.path, 'check.git');
+        await git(null, ['init', '--quiet', '--bare', repo]);
+        const entries: string[] = [];
+        for (const [path, content] of [
+          ...set.contents,
+          ['second-app.json', manifestOf(set, 1)] as const,
+        ]) {
+          const blob = join(other.path, 'blob');
+          await writeFile(blob, content);
+          const oid = await git(repo, ['hash-object', '-w', blob]);
+          entries.push(`100644 blob ${oid}\t${path}`);
+        }
+        const assets = entries.filter((line) => line.includes('\tassets/'));
+        const assetsTree = await git(
+          repo,
+          ['mktree'],
+          assets.map((line) => line.replace('\tassets/', '\t')).join('\n'),
+        );
+        const manifestLine = entries.find((line) => line.endsWith('\tsecond-app.json'))!;
+        const root = await git(
+          repo,
+          ['mktree'],
+          [`040000 tree ${assetsTree}\tassets`, manifestLine].join('\n'),
+        );
+        expect(await git(mirror.gitDir, ['rev-parse', `${result.commitSha}^{tree}`])).toBe(root);
+      } finally {
+        await other.remove();
+      }
+    });
+
+    it('refuses corrupt content in either half, writing no refs', async () => {
+      const set = big(2);
+      for (const index of [0, 1, 23]) {
+        const wrong = set.files[index]!.sha256;
+        const corrupt = {
+          ...set,
+          readBlob: async (sha256: string) =>
+            sha256 === wrong ? Buffer.from('not what was hashed') : set.readBlob(sha256),
+        };
+        await expect(write(1, null, 'x', corrupt)).rejects.toMatchObject({
+          code: 'hash_mismatch',
+        });
+        expect(await mirror.resolve('main')).toBeNull();
+        expect(await mirror.listTags()).toEqual([]);
+      }
+    });
+  });
+
   it('keeps a clean repository through maintenance', async () => {
     let parent: string | null = null;
     for (let version = 1; version <= 3; version += 1) {
