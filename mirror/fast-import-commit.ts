@@ -42,10 +42,9 @@ const SCRATCH_REF = 'refs/second-app-scratch/commit';
 const READ_AHEAD_BYTES = 32 * 1024 * 1024;
 const READ_AHEAD_FILES = 16;
 
-// From this many bytes of new blobs on, a second fast-import takes half of them: fast-import
-// compresses, hashes and writes on one core, and on a large version that is most of the time.
-// Below it, the second process would cost more than it saves.
-const SPLIT_BYTES = 16 * 1024 * 1024;
+// A second fast-import always takes half of the blobs: fast-import compresses, hashes and writes
+// on one core, which is most of a large version's time. Small versions pay one process start
+// for it (a few ms), and in return every version costs the same number of git processes.
 
 const FAST_IMPORT_ARGS = ['fast-import', '--quiet', '--done', '--depth=0'];
 // Below the unpack limit fast-import would explode its pack into loose objects, one file and
@@ -54,9 +53,8 @@ const FAST_IMPORT_CONFIG = ['pack.compression=1', 'core.compression=1', 'fastimp
 
 /**
  * Writes every blob, the trees and one commit with `git fast-import`, and answers the commit's
- * SHA. Blobs already in the repository's packs are skipped by git itself. One process, or two
- * for a large version (a helper writes half the blobs on the other core), whatever the number
- * of files.
+ * SHA. Blobs already in the repository's packs are skipped by git itself. Two processes (a helper
+ * writes half the blobs on the other core), whatever the number of files.
  */
 export async function writeCommitObjects(input: CommitObjectsInput): Promise<string> {
   const signature = signatureAt(input.createdAt);
@@ -141,13 +139,10 @@ function distinctBlobs(files: readonly VersionFile[]): VersionFile[] {
 }
 
 /**
- * The blobs the main import writes and those a helper import writes beside it: none for the
- * helper below SPLIT_BYTES, else alternate files by size so both carry about half the bytes.
+ * The blobs the main import writes and those a helper import writes beside it, alternated by
+ * size so both carry about half the bytes (a lone blob stays with the main import).
  */
 function splitBlobs(blobs: VersionFile[]): { own: VersionFile[]; helped: VersionFile[] } {
-  const total = blobs.reduce((sum, file) => sum + file.size, 0);
-  if (total < SPLIT_BYTES) return { own: blobs, helped: [] };
-
   const own: VersionFile[] = [];
   const helped: VersionFile[] = [];
   let ownBytes = 0;
