@@ -1,8 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { Parser } from 'tar';
 import type {
   ProviderAdapter,
   ProviderConnection,
@@ -26,6 +24,7 @@ import { startGitHubDouble, type GitHubDouble } from '../../doubles/github/githu
 import { startGitLabDouble } from '../../doubles/gitlab/gitlab-double.js';
 import type { ProviderDouble } from '../../doubles/provider-double.js';
 import { makeTar, sampleApp, uploadBuild } from '../gateway-fixtures.js';
+import { tarEntries } from '../../support/git-fixtures.js';
 import {
   startSourceControlHarness,
   type SourceControlHarness,
@@ -103,22 +102,6 @@ const CASES: ProviderCase[] = [
 
 const OWNER = 'acme-org';
 
-/** The file names in a tar. */
-async function tarNames(tar: Buffer): Promise<string[]> {
-  const names: string[] = [];
-  const parser = new Parser({
-    onReadEntry: (entry) => {
-      if (entry.type === 'File') names.push(entry.path);
-      entry.resume();
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    parser.on('end', resolve);
-    parser.on('error', reject);
-    Readable.from(tar).pipe(parser);
-  });
-  return names;
-}
 const RAW_TOKEN = 'e2e-provider-token-0123456789abcdef';
 
 describe.each(CASES)('through the $name double', (providerCase) => {
@@ -232,7 +215,7 @@ describe.each(CASES)('through the $name double', (providerCase) => {
     expect(restored.status).toBe(200);
     expect(restored.headers.get('x-source-origin')).toBe('source-control');
     expect(restored.headers.get('x-source-version')).toBe('1');
-    const names = await tarNames(Buffer.from(await restored.arrayBuffer()));
+    const names = await tarEntries(Buffer.from(await restored.arrayBuffer()), { filesOnly: true });
     expect(names).toContain('dist/index.html');
     expect(names).not.toContain('src/notes.ts');
     expect(names).not.toContain('second-app.json');

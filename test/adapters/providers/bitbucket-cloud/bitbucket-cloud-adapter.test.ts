@@ -1,12 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Parser } from 'tar';
 import { createBitbucketCloudAdapter } from '../../../../adapters/providers/bitbucket-cloud/bitbucket-cloud-adapter.js';
 import { parseBitbucketCloudToken } from '../../../../adapters/providers/bitbucket-cloud/bitbucket-cloud-credential.js';
 import type { ProviderConnection } from '../../../../adapters/providers/provider-port.js';
@@ -15,6 +13,7 @@ import {
   type BitbucketCloudDouble,
 } from '../../../doubles/bitbucket-cloud/bitbucket-cloud-double.js';
 import { expectSafeError, failure, gitWithCredential } from '../provider-contract.js';
+import { commitIn, tarEntries } from '../../../support/git-fixtures.js';
 
 const run = promisify(execFile);
 const CANARY = 'CANARYbbc7x';
@@ -347,36 +346,3 @@ describe('Bitbucket Cloud adapter', () => {
     });
   });
 });
-
-async function commitIn(dir: string): Promise<string> {
-  const env = {
-    ...process.env,
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_AUTHOR_NAME: 't',
-    GIT_AUTHOR_EMAIL: 't@example.test',
-    GIT_COMMITTER_NAME: 't',
-    GIT_COMMITTER_EMAIL: 't@example.test',
-  };
-  await run('git', ['init', '-q', '-b', 'main', dir], { env });
-  await writeFile(join(dir, 'second-app.json'), '{}');
-  await run('git', ['add', '.'], { cwd: dir, env });
-  await run('git', ['commit', '-q', '-m', 'v1'], { cwd: dir, env });
-  return (await run('git', ['rev-parse', 'HEAD'], { cwd: dir, env })).stdout.trim();
-}
-
-function tarEntries(stream: Readable): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const paths: string[] = [];
-    const parser = new Parser({
-      onReadEntry: (entry) => {
-        if (entry.type !== 'GlobalExtendedHeader') paths.push(entry.path);
-        entry.resume();
-      },
-    });
-    parser.on('end', () => resolve(paths));
-    parser.on('error', reject);
-    stream.on('error', reject);
-    stream.pipe(parser);
-  });
-}
