@@ -3,11 +3,9 @@ import { fileURLToPath } from 'node:url';
 import PQueue from 'p-queue';
 import { buildManifest, serializeManifest } from '../../core/manifest.js';
 import { summarizeSource } from '../../core/source-hash.js';
-import { startGitHubDouble, type GitHubDouble } from '../../test/doubles/github/github-double.js';
-import {
-  startSourceControlHarness,
-  type SourceControlHarness,
-} from '../../test/support/source-control-harness.js';
+import type { GitHubDouble } from '../../test/doubles/github/github-double.js';
+import type { SourceControlHarness } from '../../test/support/source-control-harness.js';
+import { startGitHubWorld } from '../github-world.js';
 import { benchRow, type BenchRow } from '../mirror/bench-row.js';
 
 const OWNER = 'bench-org';
@@ -69,31 +67,6 @@ async function seedOwner(double: GitHubDouble, repos: number, apps: number): Pro
   );
 }
 
-async function startWorld(): Promise<{ h: SourceControlHarness; double: GitHubDouble }> {
-  const double = await startGitHubDouble('ghes');
-  double.addOwner(OWNER, 'org');
-  double.addToken({ value: TOKEN, login: 'bench-admin' });
-  const h = await startSourceControlHarness({ env: { DEPLOYMENT_MODE: 'local' } });
-  const saved = await h.gateway.request('/api/v1/source-control', {
-    method: 'PUT',
-    token: await h.gateway.userToken({ role: 'admin' }),
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      provider: 'github',
-      baseUrl: double.urls.api,
-      owner: OWNER,
-      ownerType: 'org',
-      token: TOKEN,
-    }),
-  });
-  if (saved.status !== 200) {
-    await h.close();
-    await double.close();
-    throw new Error(`connecting the double answered ${saved.status}: ${await saved.text()}`);
-  }
-  return { h, double };
-}
-
 async function refresh(h: SourceControlHarness, token: string): Promise<number> {
   const response = await h.gateway.request('/api/v1/catalog', { token });
   if (response.status !== 200) throw new Error(`the catalog answered ${response.status}`);
@@ -110,7 +83,7 @@ async function refresh(h: SourceControlHarness, token: string): Promise<number> 
  * how many of them were 304 Not Modified.
  */
 export async function runCatalogBench(): Promise<BenchRow[]> {
-  const { h, double } = await startWorld();
+  const { h, double } = await startGitHubWorld(OWNER, TOKEN);
   try {
     await seedOwner(double, REPOS, APPS);
     const token = await h.gateway.userToken({ role: 'viewer' });

@@ -1,12 +1,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { startGitHubDouble, type GitHubDouble } from '../../test/doubles/github/github-double.js';
 import type { DoubleRequest } from '../../test/doubles/provider-double.js';
-import {
-  startSourceControlHarness,
-  type SourceControlHarness,
-} from '../../test/support/source-control-harness.js';
+import type { SourceControlHarness } from '../../test/support/source-control-harness.js';
 import { generateApp, tarApp } from '../fixtures.js';
+import { startGitHubWorld } from '../github-world.js';
 import { benchRow, median, type BenchRow } from '../mirror/bench-row.js';
 
 const OWNER = 'bench-org';
@@ -29,32 +26,6 @@ function trafficOf(requests: readonly DoubleRequest[]): ProviderTraffic {
     archive: requests.filter((r) => r.kind === 'archive').length,
     calls: requests.filter((r) => r.kind === 'api').map((r) => `${r.method} ${r.path} ${r.status}`),
   };
-}
-
-/** A gateway in `local` mode connected to a GitHub Enterprise double, as an admin would. */
-async function startWorld(): Promise<{ h: SourceControlHarness; double: GitHubDouble }> {
-  const double = await startGitHubDouble('ghes');
-  double.addOwner(OWNER, 'org');
-  double.addToken({ value: TOKEN, login: 'bench-admin' });
-  const h = await startSourceControlHarness({ env: { DEPLOYMENT_MODE: 'local' } });
-  const saved = await h.gateway.request('/api/v1/source-control', {
-    method: 'PUT',
-    token: await h.gateway.userToken({ role: 'admin' }),
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      provider: 'github',
-      baseUrl: double.urls.api,
-      owner: OWNER,
-      ownerType: 'org',
-      token: TOKEN,
-    }),
-  });
-  if (saved.status !== 200) {
-    await h.close();
-    await double.close();
-    throw new Error(`connecting the double answered ${saved.status}: ${await saved.text()}`);
-  }
-  return { h, double };
 }
 
 /** Posts a `done_building` upload the way a worker does (multipart: summary, then the tar). */
@@ -115,7 +86,7 @@ export async function runSyncBench(options: { quick?: boolean } = {}): Promise<B
   const runs = options.quick ? 3 : 7;
   const app1 = await generateApp('S');
   const app2 = await generateApp('S', { variant: 1, changedShare: 0.1 });
-  const { h, double } = await startWorld();
+  const { h, double } = await startGitHubWorld(OWNER, TOKEN);
   try {
     const tar1 = await readFile(await tarApp(app1, app1.root));
     const tar2 = await readFile(await tarApp(app2, app2.root));
