@@ -9,6 +9,11 @@ import {
 const APPS = 100;
 /** Syncs the gateway runs at once; the machine running the tests has two cores. */
 const SYNC_CONCURRENCY = 4;
+/**
+ * The test measures throughput and asserts only correctness, so its time limit is wide: on a CI
+ * machine shared with other work the same run has taken three times as long as on a quiet one.
+ */
+const TIME_LIMIT_MS = 10 * 60_000;
 
 let h: SourceControlHarness;
 
@@ -41,7 +46,7 @@ test(`${APPS} apps building at once are all synced, each with exactly one tag`, 
       return response.status;
     }),
   );
-  await h.settle();
+  await h.settle(TIME_LIMIT_MS);
   const seconds = (performance.now() - started) / 1000;
 
   console.log(
@@ -62,4 +67,4 @@ test(`${APPS} apps building at once are all synced, each with exactly one tag`, 
 
   const tags = indexes.map((i) => ({ repo: repoOf(i), tags: h.remoteTags(repoOf(i)) }));
   expect(tags.filter((repo) => repo.tags.join() !== 'second-app-v1')).toEqual([]);
-});
+}, TIME_LIMIT_MS);

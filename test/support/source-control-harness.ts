@@ -18,8 +18,8 @@ export interface SourceControlHarness {
   token: string;
   /** Connects the workspace to the git server through the settings API. */
   connect(extra?: Record<string, unknown>): Promise<Response>;
-  /** Waits until the sync runner has nothing queued or running. */
-  settle(): Promise<void>;
+  /** Waits until the sync runner has nothing queued or running (two minutes at most by default). */
+  settle(timeoutMs?: number): Promise<void>;
   /** The version tags of a repository on the git server, oldest first. */
   remoteTags(repo: string): string[];
   close(): Promise<void>;
@@ -63,15 +63,16 @@ export async function startSourceControlHarness(
   });
   await module!.runner.start();
 
-  const settle = async () => {
+  const settle = async (timeoutMs = 120_000) => {
     // A retry timer may queue work after the queue went idle; poll until jobs are quiet.
-    for (let i = 0; i < 200; i += 1) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
       await module!.runner.idle();
       const busy = await anyQueuedNow(gateway);
       if (!busy) return;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    throw new Error('the sync runner did not settle');
+    throw new Error(`the sync runner did not settle within ${timeoutMs} ms`);
   };
 
   return {

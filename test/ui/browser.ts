@@ -63,7 +63,8 @@ export async function openPage(browser: Browser, baseURL: string): Promise<Watch
     locale: 'en-GB',
     timezoneId: 'UTC',
   });
-  context.setDefaultTimeout(10_000);
+  // Wide enough for a slow CI machine; a page that works answers in well under a second.
+  context.setDefaultTimeout(30_000);
   const page = await context.newPage();
   const problems: string[] = [];
   const foreignRequests: string[] = [];

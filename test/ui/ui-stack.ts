@@ -63,7 +63,8 @@ export async function startUiStack(options: {
   await sourceControl.runner.start();
 
   const settle = async () => {
-    for (let i = 0; i < 200; i += 1) {
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
       await sourceControl.runner.idle();
       const jobs = await gateway.store.unfinishedJobs(1000);
       const now = Date.now();
