@@ -2,12 +2,14 @@ import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { GatewayError, isGatewayError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
 import { tagOf, versionOfTag } from '../../core/manifest.js';
 import type { AppRecord } from '../../core/model.js';
 import type { GitRemote } from '../../adapters/providers/provider-port.js';
 import type { SecretStore } from '../../adapters/secrets/secret-port.js';
 import type { WorkspaceStore } from '../../adapters/store/store-port.js';
 import { lsRemote, openMirror, type AppMirror } from '../../mirror/index.js';
+import { mirrorLeaseKey, waitForMirrorLease } from '../sync/app-lease.js';
 import { openProviderSession, type ProviderFactory } from '../source-control/provider-session.js';
 import { RestoreCache } from './restore-cache.js';
 import { RestoreTarFilter } from './restore-tar-filter.js';
@@ -67,29 +69,40 @@ export async function restoreFromMirror(
 
   let fallback = false;
   const remoteTags = new Set<number>();
-  if (await mirror.exists()) {
-    try {
-      const state = await mirror.fetchRemote({
-        remote: await remote(),
+  const lease = await takeMirrorLease(deps, workspace, app.id);
+  try {
+    if (!(await mirror.exists())) {
+      const source = await remote();
+      const wanted = requested ?? recorded[0]?.version ?? (await latestRemoteVersion(source, deps));
+      await mirror.cloneMissing({
+        remote: source,
+        tag: tagOf(wanted),
         timeoutMs: deps.remoteTimeoutMs,
       });
-      for (const tag of state.tags) remoteTags.add(tag.version);
-    } catch (error) {
-      fallback = true;
-      logger.warn(
-        { code: isGatewayError(error) ? error.code : 'internal' },
-        `restore of app ${app.id}: fetching from the remote failed; reading the mirror as it stands`,
+      logger.info(`rebuilt the missing mirror of app ${app.id} with ${tagOf(wanted)} only`);
+    } else if (!lease.held) {
+      // A sync has held the mirror longer than the remote's time limit: it is fetching or
+      // pushing itself, and the restore reads the refs it has moved so far.
+      logger.info(
+        `restore of app ${app.id}: a sync is writing the mirror; skipping the fetch and reading the mirror as that sync leaves it`,
       );
+    } else {
+      try {
+        const state = await mirror.fetchRemote({
+          remote: await remote(),
+          timeoutMs: deps.remoteTimeoutMs,
+        });
+        for (const tag of state.tags) remoteTags.add(tag.version);
+      } catch (error) {
+        fallback = true;
+        logger.warn(
+          { code: isGatewayError(error) ? error.code : 'internal' },
+          `restore of app ${app.id}: fetching from the remote failed; reading the mirror as it stands`,
+        );
+      }
     }
-  } else {
-    const source = await remote();
-    const wanted = requested ?? recorded[0]?.version ?? (await latestRemoteVersion(source, deps));
-    await mirror.cloneMissing({
-      remote: source,
-      tag: tagOf(wanted),
-      timeoutMs: deps.remoteTimeoutMs,
-    });
-    logger.info(`rebuilt the missing mirror of app ${app.id} with ${tagOf(wanted)} only`);
+  } finally {
+    await lease.release();
   }
 
   const localTags = new Set((await mirror.listTags()).map((tag) => tag.version));
@@ -130,6 +143,40 @@ export async function restoreFromMirror(
   });
 
   return { version, sourceHash: verified.manifest.source.hash, fallback, body };
+}
+
+/**
+ * The app's mirror lease, so that a restore's fetch or rebuild never runs beside a sync's
+ * fetch, write or push (two git processes moving the same refs fail on each other's locks).
+ * It waits as long as the remote may take to answer; a sync that holds the lease longer is
+ * left to finish, and the lease is not taken.
+ */
+async function takeMirrorLease(
+  deps: MirrorRestoreDeps,
+  workspace: WorkspaceStore,
+  appId: string,
+): Promise<{ held: boolean; release(): Promise<void> }> {
+  const holder = `restore:${newId()}`;
+  const held = await waitForMirrorLease(workspace, appId, {
+    holder,
+    // Long enough for a rebuild of the mirror, which may take a few remote round trips.
+    ttlMs: Math.max(60_000, 4 * deps.remoteTimeoutMs),
+    waitMs: deps.remoteTimeoutMs,
+  });
+  return {
+    held,
+    async release() {
+      if (!held) return;
+      try {
+        await workspace.releaseLease(mirrorLeaseKey(appId), holder);
+      } catch (error) {
+        deps.logger.warn(
+          { err: error, appId },
+          "releasing the restore's mirror lease failed; skipping, it expires by itself",
+        );
+      }
+    },
+  };
 }
 
 /** The ref to read for a version: the mirror's own tag first, else the remote's as fetched. */

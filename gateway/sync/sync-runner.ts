@@ -4,6 +4,7 @@ import type { SyncJobRecord } from '../../core/model.js';
 import type { Store, WorkspaceStore } from '../../adapters/store/store-port.js';
 import { recordAudit } from '../audit/audit-log.js';
 import type { EventHub } from '../events/event-hub.js';
+import { mirrorLeaseKey } from './app-lease.js';
 import { nextAttemptAt, type RetryPolicyOptions } from './retry-policy.js';
 import { actorOf, errorInfoOf, runSyncJob, type SyncJobDeps } from './sync-job.js';
 
@@ -104,7 +105,7 @@ export class SyncRunner {
 
   private async drain(workspaceId: string, appId: string, key: string): Promise<void> {
     const { store, holderId, logger } = this.options;
-    const leaseKey = `sync:${appId}`;
+    const leaseKey = mirrorLeaseKey(appId);
     const ttl = this.options.leaseTtlMs ?? 120_000;
     const workspace = store.workspace(workspaceId);
 

@@ -10,6 +10,7 @@ import {
   startSourceControlHarness,
   type SourceControlHarness,
 } from '../../support/source-control-harness.js';
+import { mirrorLeaseKey } from '../../../gateway/sync/app-lease.js';
 import { git, pushAsOutsider, untar } from './restore-support.js';
 
 const REPO = 'second-app-customer-console';
@@ -155,6 +156,50 @@ test('a remote that does not answer falls back to the mirror as it stands, and s
   expect(h.git.requests.some((r) => r.status === 503)).toBe(true);
 });
 
+test('a restore waits for a sync that holds the mirror, then fetches: no fallback is reported', async () => {
+  const appId = await publishedApp();
+  const workspace = h.gateway.store.workspace(WORKSPACE);
+  expect(await workspace.acquireLease(mirrorLeaseKey(appId), 'another-gateway', 60_000)).toBe(true);
+
+  let released = false;
+  const answered = restore(appId).then((response) => ({ response, afterRelease: released }));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const requestsBeforeRelease = h.git.requests.length;
+  released = true;
+  await workspace.releaseLease(mirrorLeaseKey(appId), 'another-gateway');
+
+  const { response, afterRelease } = await answered;
+  expect(afterRelease).toBe(true);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('x-source-fallback')).toBeNull();
+  expect(response.headers.get('x-source-version')).toBe('2');
+  // The fetch ran once the lease was free, not beside the sync that held it.
+  expect(h.git.requests.length).toBeGreaterThan(requestsBeforeRelease);
+  await filesOf(response);
+});
+
+test('a sync that holds the mirror past the remote time limit keeps it; the restore reads the mirror', async () => {
+  await h.close();
+  h = await startSourceControlHarness({
+    env: { DEPLOYMENT_MODE: 'local', REMOTE_TIMEOUT_MS: '600' },
+  });
+  await h.git.createRepo(GIT_OWNER, REPO);
+  const appId = await publishedApp();
+  const workspace = h.gateway.store.workspace(WORKSPACE);
+  expect(await workspace.acquireLease(mirrorLeaseKey(appId), 'another-gateway', 60_000)).toBe(true);
+  const requestsBefore = h.git.requests.length;
+
+  const response = await restore(appId);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('x-source-fallback')).toBeNull();
+  expect(response.headers.get('x-source-version')).toBe('2');
+  expect(await filesOf(response)).toEqual(
+    textOf(sampleApp({ 'src/table.ts': 'export const rows = [];\n' })),
+  );
+  expect(h.git.requests.length).toBe(requestsBefore);
+  expect(await workspace.acquireLease(mirrorLeaseKey(appId), 'a-third-holder', 60_000)).toBe(false);
+});
+
 test('an app that is not backed restores its stored draft, with no git at all', async () => {
   await h.connect();
   const appId = await h.gateway.createApp('Local Only');
@@ -285,12 +330,13 @@ test('a secret file committed to the remote never comes back, and the version fi
     v3Files['src/outside.ts'],
   );
 
-  // A second restore of the same version writes its audit record and nothing else.
+  // A second restore of the same version writes its audit record and nothing else, besides
+  // taking and releasing the mirror lease.
   const writes = h.gateway.store.writeCount;
   const again = await restore(appId, { version: 3 });
   expect(await filesOf(again)).toEqual(textOf(v3Files));
   await new Promise((resolve) => setTimeout(resolve, 100));
-  expect(h.gateway.store.writeCount).toBe(writes + 1);
+  expect(h.gateway.store.writeCount).toBe(writes + 3);
 });
 
 test('a tag rewritten with a manifest that matches its new files is refused against the recorded version', async () => {
