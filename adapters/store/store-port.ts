@@ -97,6 +97,14 @@ export interface BuildWrite {
   sourceControl?: Partial<SourceControlRecord>;
   /** The outbox job to run after the answer, if the build must be synced. */
   job?: SyncJobRecord;
+  /**
+   * A new app to create in the same write, with this build as its first draft (a catalog
+   * install), so no app is ever stored without one. Refused as `createApp` refuses an id that
+   * exists; its id must be the build's app id.
+   */
+  createApp?: AppRecord;
+  /** Where the app now comes from, set in the same write as its draft (a catalog update). */
+  installedFrom?: InstalledFrom;
 }
 
 export interface WorkspaceStore extends WorkspaceReader {
@@ -110,7 +118,10 @@ export interface WorkspaceStore extends WorkspaceReader {
   /** Stores a snapshot record; one already held under the same hash is left as it is. */
   putSnapshot(snapshot: SnapshotRecord): Promise<void>;
 
-  /** Snapshot, build, draft, source-control fields and job in one atomic write. */
+  /**
+   * Snapshot, build, draft, source-control fields, job and, when given, the new app or its
+   * `installedFrom`, in one atomic write.
+   */
   saveBuild(write: BuildWrite): Promise<AppRecord>;
   updateBuildSync(appId: string, buildId: string, sync: BuildSync): Promise<void>;
 

@@ -139,9 +139,7 @@ export class GuardedWorkspace implements WorkspaceStore {
 
   async createApp(app: AppRecord): Promise<void> {
     this.countWrite();
-    this.requireOwn(app, 'app');
-    requireAppId(app.id);
-    requireSourceControlShape(app.sourceControl);
+    this.requireNewApp(app);
     return this.inner.createApp(app);
   }
 
@@ -187,6 +185,7 @@ export class GuardedWorkspace implements WorkspaceStore {
     }
     requireSourceControlShape(write.sourceControl);
     if (job !== undefined) this.requireJob(job, build);
+    if (write.createApp !== undefined) this.requireNewApp(write.createApp, build);
     return this.inner.saveBuild(write);
   }
 
@@ -263,6 +262,14 @@ export class GuardedWorkspace implements WorkspaceStore {
     if (record?.workspaceId !== this.workspaceId) {
       refuse(`The ${what} belongs to another workspace.`);
     }
+  }
+
+  /** An app to create: alone, or in a build's write as the app that build belongs to. */
+  private requireNewApp(app: AppRecord, build?: BuildRecord): void {
+    this.requireOwn(app, 'app');
+    requireAppId(app.id);
+    requireSourceControlShape(app.sourceControl);
+    if (build !== undefined && app.id !== build.appId) refuse('The build names another app.');
   }
 
   private requireJob(job: SyncJobRecord, build?: BuildRecord): void {

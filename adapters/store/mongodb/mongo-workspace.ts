@@ -12,7 +12,7 @@ import type {
   SyncJobRecord,
   VersionRecord,
 } from '../../../core/model.js';
-import { definedFields } from '../app-patch.js';
+import { applyAppPatch, definedFields } from '../app-patch.js';
 import { chunkCountOf, splitIntoChunks } from '../blob-chunks.js';
 import { listLimit } from '../list-limits.js';
 import { isSameBuild } from '../same-build.js';
@@ -32,6 +32,10 @@ const NOT_DONE_STATES = ['queued', 'running', 'failed'] as const;
 
 function noSuchApp(): GatewayError {
   return new GatewayError('not_found', 'The app does not exist in this workspace.');
+}
+
+function appExists(): GatewayError {
+  return new GatewayError('invalid_request', 'An app with this id exists.');
 }
 
 /** What a patch sets, as `$set` paths: the source-control block field by field. */
@@ -173,15 +177,7 @@ export class MongoWorkspace implements WorkspaceStore {
   }
 
   async createApp(app: AppRecord): Promise<void> {
-    try {
-      // A copy: the driver writes the generated `_id` into the document it is handed.
-      await this.c.apps.insertOne({ ...app });
-    } catch (error) {
-      if (isDuplicateKey(error)) {
-        throw new GatewayError('invalid_request', 'An app with this id exists.');
-      }
-      throw error;
-    }
+    await this.insertApp(app);
   }
 
   async patchApp(appId: string, patch: AppPatch): Promise<AppRecord | null> {
@@ -206,10 +202,19 @@ export class MongoWorkspace implements WorkspaceStore {
    * server has no transactions, so there the steps run in an order that a retry of the same
    * write completes: the snapshot (content-addressed), the build (keyed by id; the same build
    * again is accepted as a retry), the job (keyed by id), and last the app, whose draft move is
-   * what makes the build current. What a standalone server costs: a crash between steps leaves
-   * a snapshot, a build in the history, and possibly a queued job whose draft never moved until
-   * the write is retried, and readers can see those steps before the last one lands. Use a
-   * replica set (a single-member one is enough) in production.
+   * what makes the build current. That last step is one document write whatever the write
+   * carries: a new app is inserted whole with its draft already set, and `installedFrom` moves
+   * in the same update as the draft, so no reader ever sees an app without its draft or a draft
+   * with the version it came from still unmoved.
+   *
+   * What a standalone server costs: a crash between steps leaves a snapshot, a build in the
+   * history, and possibly a queued job whose draft never moved until the write is retried, and
+   * readers can see those steps before the last one lands. For a new app the build (and job)
+   * name an app that does not exist yet: no listing shows them, and the sync runner skips a
+   * job whose app is missing. The same write run again finishes it (the app is still absent,
+   * the build is taken as a retry); a caller that starts over with new ids instead leaves
+   * those rows behind, costing space only. Use a replica set (a single-member one is enough)
+   * in production.
    */
   async saveBuild(write: BuildWrite): Promise<AppRecord> {
     // The file list of a huge snapshot goes to the blob store first, outside any transaction:
@@ -328,13 +333,14 @@ export class MongoWorkspace implements WorkspaceStore {
     snapshotDoc: SnapshotDocument,
     session?: ClientSession,
   ): Promise<AppRecord> {
-    const { build, draft, sourceControl, job } = write;
+    const { build, draft, sourceControl, job, installedFrom, createApp } = write;
     const ws = this.workspaceId;
 
-    // Checks first, so a refused write (no app, a conflicting id) writes nothing even without
-    // a transaction.
+    // Checks first, so a refused write (no app, an app that exists already, a conflicting id)
+    // writes nothing even without a transaction.
     const app = await this.c.apps.findOne({ workspaceId: ws, id: build.appId }, { session });
-    if (app === null) throw noSuchApp();
+    if (app === null && createApp === undefined) throw noSuchApp();
+    if (app !== null && createApp !== undefined) throw appExists();
     const held = await this.c.builds.findOne({ workspaceId: ws, id: build.id }, { session });
     if (held !== null && !isSameBuild(held, build)) {
       throw new GatewayError('invalid_request', 'A different build with this id exists.');
@@ -351,13 +357,31 @@ export class MongoWorkspace implements WorkspaceStore {
     }
     if (job !== undefined) await this.upsertJob(job, session);
 
+    const patch = { draft, sourceControl, installedFrom };
+    const now = new Date().toISOString();
+    if (createApp !== undefined) {
+      const created = applyAppPatch(createApp, patch, now);
+      await this.insertApp(created, session);
+      return created;
+    }
+
     const updated = await this.c.apps.findOneAndUpdate(
       { workspaceId: ws, id: build.appId },
-      { $set: appUpdate({ draft, sourceControl }, new Date().toISOString()) },
+      { $set: appUpdate(patch, now) },
       { returnDocument: 'after', projection: { _id: 0 }, session },
     );
     if (updated === null) throw noSuchApp();
     return updated;
+  }
+
+  private async insertApp(app: AppRecord, session?: ClientSession): Promise<void> {
+    try {
+      // A copy: the driver writes the generated `_id` into the document it is handed.
+      await this.c.apps.insertOne({ ...app }, { session });
+    } catch (error) {
+      if (isDuplicateKey(error)) throw appExists();
+      throw error;
+    }
   }
 
   private async snapshotDocument(snapshot: SnapshotRecord): Promise<SnapshotDocument> {

@@ -228,8 +228,7 @@ export class SqliteWorkspace implements WorkspaceStore {
   }
 
   async createApp(app: AppRecord): Promise<void> {
-    const { changes } = this.conn.sql(INSERT_APP).run(appParams(app));
-    if (changes === 0) throw new GatewayError('invalid_request', 'An app with this id exists.');
+    this.insertApp(app);
   }
 
   async patchApp(appId: string, patch: AppPatch): Promise<AppRecord | null> {
@@ -266,9 +265,13 @@ export class SqliteWorkspace implements WorkspaceStore {
   }
 
   async saveBuild(write: BuildWrite): Promise<AppRecord> {
-    const { snapshot, build, draft, sourceControl, job } = write;
+    const { snapshot, build, draft, sourceControl, job, installedFrom } = write;
 
     return this.conn.durableWrite(() => {
+      // A new app goes in first: the build and job rows name it (foreign keys), and a later
+      // step that fails rolls it back with them, so no app is ever left without its draft.
+      if (write.createApp !== undefined) this.insertApp(write.createApp);
+
       const app = this.readApp(build.appId);
       if (app === null) throw noSuchApp();
 
@@ -279,7 +282,8 @@ export class SqliteWorkspace implements WorkspaceStore {
 
       if (job !== undefined) this.upsertJob(job);
 
-      const next = applyAppPatch(app, { draft, sourceControl }, new Date().toISOString());
+      const patch = { draft, sourceControl, installedFrom };
+      const next = applyAppPatch(app, patch, new Date().toISOString());
       this.conn.sql(UPDATE_APP).run(appParams(next));
       return next;
     });
@@ -369,6 +373,11 @@ export class SqliteWorkspace implements WorkspaceStore {
       .sql('SELECT * FROM apps WHERE workspace_id = ? AND id = ?')
       .get(this.workspaceId, appId) as AppRow | undefined;
     return row === undefined ? null : appFromRow(row);
+  }
+
+  private insertApp(app: AppRecord): void {
+    const { changes } = this.conn.sql(INSERT_APP).run(appParams(app));
+    if (changes === 0) throw new GatewayError('invalid_request', 'An app with this id exists.');
   }
 
   private upsertJob(job: SyncJobRecord): void {

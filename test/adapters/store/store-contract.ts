@@ -8,6 +8,7 @@ import {
   at,
   auditRecord,
   buildWrite,
+  installedFromRecord,
   jobRecord,
   settingsRecord,
   sha256Of,
@@ -377,6 +378,133 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
 
         expect(await ws.getSnapshot(write.snapshot.hash)).toBeNull();
         expect(await ws.getApp(app.id)).toEqual(app);
+      });
+    });
+
+    describe('saveBuild with a new app or a new installedFrom', () => {
+      test('createApp: the app and its first build appear together, the build as its draft', async () => {
+        const ws = store.workspace(newId());
+        const app = appRecord(ws.workspaceId, { installedFrom: installedFromRecord(1) });
+        const write = { ...buildWrite(ws.workspaceId, app.id), createApp: app };
+
+        const saved = await ws.saveBuild(write);
+
+        expect(saved).toEqual({
+          ...app,
+          draft: write.draft,
+          sourceControl: { ...app.sourceControl, status: 'pending' },
+          updatedAt: expect.any(String),
+        });
+        expect(await ws.listApps()).toEqual([saved]);
+        expect(await ws.getSnapshot(write.snapshot.hash)).toEqual(write.snapshot);
+        expect(await ws.listBuilds(app.id)).toEqual([write.build]);
+        expect(await ws.getJob(write.job!.id)).toEqual(write.job);
+      });
+
+      test('createApp: an id that exists refuses the whole write and keeps the stored app', async () => {
+        const { ws, app } = await workspaceWithApp();
+        const write = {
+          ...buildWrite(ws.workspaceId, app.id),
+          createApp: { ...app, name: 'Impostor' },
+        };
+
+        await expectCode(ws.saveBuild(write), 'invalid_request');
+
+        expect(await ws.listApps()).toEqual([app]);
+        expect(await ws.listBuilds(app.id)).toEqual([]);
+        expect(await ws.getSnapshot(write.snapshot.hash)).toBeNull();
+        expect(await ws.getJob(write.job!.id)).toBeNull();
+      });
+
+      test('createApp: a build id held by another app refuses the write and leaves no app', async () => {
+        const { ws, app: other } = await workspaceWithApp();
+        const first = buildWrite(ws.workspaceId, other.id);
+        const otherAfter = await ws.saveBuild(first);
+        const app = appRecord(ws.workspaceId);
+
+        // The new app is stored before its build is refused: only one write takes it back out.
+        const clash = {
+          ...buildWrite(ws.workspaceId, app.id, { buildId: first.build.id }),
+          createApp: app,
+        };
+        await expectCode(ws.saveBuild(clash), 'invalid_request');
+
+        expect(await ws.getApp(app.id)).toBeNull();
+        expect(await ws.listApps()).toEqual([otherAfter]);
+        expect(await ws.getSnapshot(clash.snapshot.hash)).toBeNull();
+        expect(await ws.getJob(clash.job!.id)).toBeNull();
+        expect(await ws.getBuild(other.id, first.build.id)).toEqual(first.build);
+      });
+
+      test('createApp: a job id held by another app refuses the write and leaves no app', async () => {
+        const { ws, app: other } = await workspaceWithApp();
+        const held = jobRecord(ws.workspaceId, other.id);
+        await ws.putJob(held);
+        const app = appRecord(ws.workspaceId);
+        const base = buildWrite(ws.workspaceId, app.id);
+
+        // The job is the last row the write touches before the app's draft: app and build are
+        // already in when it is refused.
+        const write = { ...base, job: { ...base.job!, id: held.id }, createApp: app };
+        await expectCode(ws.saveBuild(write), 'invalid_request');
+
+        expect(await ws.getApp(app.id)).toBeNull();
+        expect(await ws.getBuild(app.id, write.build.id)).toBeNull();
+        expect(await ws.getSnapshot(write.snapshot.hash)).toBeNull();
+        expect(await ws.getJob(held.id)).toEqual(held);
+        expect(await ws.listApps()).toEqual([other]);
+      });
+
+      test('createApp must be the app the build names, of this workspace', async () => {
+        const ws = store.workspace(newId());
+        const app = appRecord(ws.workspaceId);
+        const write = buildWrite(ws.workspaceId, app.id);
+
+        await expectCode(
+          ws.saveBuild({ ...write, createApp: { ...app, id: newId() } }),
+          'invalid_request',
+        );
+        await expectCode(
+          ws.saveBuild({ ...write, createApp: { ...app, workspaceId: newId() } }),
+          'invalid_request',
+        );
+
+        expect(await ws.listApps()).toEqual([]);
+        expect(await ws.getSnapshot(write.snapshot.hash)).toBeNull();
+      });
+
+      test('installedFrom moves with the draft in one write; a refused write moves neither', async () => {
+        const ws = store.workspace(newId());
+        const app = appRecord(ws.workspaceId, { installedFrom: installedFromRecord(1) });
+        const install = { ...buildWrite(ws.workspaceId, app.id), createApp: app };
+        const installed = await ws.saveBuild(install);
+        const v2 = installedFromRecord(2);
+        const update = {
+          ...buildWrite(ws.workspaceId, app.id, { createdAt: v2.installedAt }),
+          installedFrom: v2,
+        };
+
+        // The same update under the install's build id: refused after its snapshot went in.
+        const buildId = install.build.id;
+        const clash = {
+          ...update,
+          build: { ...update.build, id: buildId },
+          draft: { ...update.draft, buildId },
+          job: { ...update.job!, buildId },
+        };
+        await expectCode(ws.saveBuild(clash), 'invalid_request');
+        expect(await ws.getApp(app.id)).toEqual(installed);
+        expect(await ws.getSnapshot(update.snapshot.hash)).toBeNull();
+
+        const updated = await ws.saveBuild(update);
+        expect(updated.draft).toEqual(update.draft);
+        expect(updated.installedFrom).toEqual(v2);
+        expect(await ws.getApp(app.id)).toEqual(updated);
+
+        // A build that does not say where the app comes from leaves installedFrom as it is.
+        const later = await ws.saveBuild(buildWrite(ws.workspaceId, app.id, { createdAt: at(60) }));
+        expect(later.installedFrom).toEqual(v2);
+        expect(later.draft?.createdAt).toBe(at(60));
       });
     });
 

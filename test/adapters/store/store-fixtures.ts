@@ -5,6 +5,7 @@ import {
   type AppRecord,
   type AuditRecord,
   type BuildRecord,
+  type InstalledFrom,
   type SettingsRecord,
   type SnapshotRecord,
   type SyncJobRecord,
@@ -124,6 +125,19 @@ export function buildWrite(
     draft: { buildId: build.id, snapshotHash: snapshot.hash, createdAt: build.createdAt },
     sourceControl: { status: 'pending' },
     job,
+  };
+}
+
+/** Where an app installed from Available Apps came from: version `version` of one repository. */
+export function installedFromRecord(version: number): InstalledFrom {
+  return {
+    provider: 'github',
+    owner: 'acme',
+    repo: 'second-app-ledger',
+    tag: `second-app-v${version}`,
+    version,
+    commitSha: randomBytes(20).toString('hex'),
+    installedAt: at(30 + version),
   };
 }
 
