@@ -61,7 +61,7 @@ export async function installFromCatalog(
           sourceControl: disabledSourceControl(),
           installedFrom: from,
         };
-        await workspace.createApp(record);
+        // The build's own write creates the app, so it never exists without its draft.
         const saved = await saveImportedBuild({
           workspace,
           app: record,

@@ -14,11 +14,12 @@ export function catalogBuildSummary(kind: 'install' | 'update', from: InstalledF
 /**
  * Stores an imported version as the app's new draft build: blobs first (content-addressed, so a
  * file already held is not written again), then snapshot, build, draft and `installedFrom` in
- * one write. The build's time is `installedFrom.installedAt`, which later tells an install's
- * own build from one made here since.
+ * one write, which for an install also creates the app. The build's time is
+ * `installedFrom.installedAt`, which later tells an install's own build from one made here since.
  */
 export async function saveImportedBuild(input: {
   workspace: WorkspaceStore;
+  /** The app to update, or for an install the new app's record, not yet stored. */
   app: AppRecord;
   files: readonly StagedFile[];
   from: InstalledFrom;
@@ -58,11 +59,12 @@ export async function saveImportedBuild(input: {
     draft: { buildId, snapshotHash: summary.snapshotHash, createdAt },
     sourceControl: plan.sourceControl,
     job: plan.job,
+    // In the same write as the draft, so a crash leaves neither an installed app without its
+    // draft nor an updated draft whose `installedFrom` still names the version before it.
+    createApp: input.kind === 'install' ? app : undefined,
+    installedFrom: from,
   });
-  // An install creates its app with `installedFrom` already set; an update moves it here.
-  if (input.kind === 'install') return { app: saved, plan };
-  const patched = await workspace.patchApp(app.id, { installedFrom: from });
-  return { app: patched ?? saved, plan };
+  return { app: saved, plan };
 }
 
 async function putMissingBlobs(

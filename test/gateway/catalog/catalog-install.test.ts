@@ -1,3 +1,4 @@
+import type { AppRecord } from '../../../core/model.js';
 import { pushAsOutsider, untar } from '../restore/restore-support.js';
 import { makeTar, uploadBuild } from '../gateway-fixtures.js';
 import { OTHER_WORKSPACE, WORKSPACE } from '../../support/gateway-harness.js';
@@ -109,6 +110,69 @@ test('install imports the tagged version as a new local app, without publishing 
   const seen = world.double.requests.slice(requestsBefore);
   expect(seen.every((r) => r.method === 'GET')).toBe(true);
   expect(seen.some((r) => r.kind === 'archive')).toBe(true);
+});
+
+/**
+ * Every state of the workspace's apps a reader could have seen while `run` ran: after each call
+ * that wrote to the store, the apps are read back. The gateway's own store is watched, not
+ * replaced, and put back as it was afterwards.
+ */
+async function appStatesDuring(run: () => Promise<void>): Promise<AppRecord[]> {
+  const store = world.h.gateway.store;
+  const workspaceOf = store.workspace;
+  const states: AppRecord[] = [];
+  store.workspace = (workspaceId) => {
+    const view = workspaceOf.call(store, workspaceId);
+    return new Proxy(view, {
+      get(target, key) {
+        const member: unknown = Reflect.get(target, key, target);
+        if (typeof member !== 'function') return member;
+        return async (...args: unknown[]) => {
+          const writesBefore = store.writeCount;
+          const result: unknown = await member.apply(target, args);
+          if (store.writeCount !== writesBefore && workspaceId === WORKSPACE) {
+            states.push(...(await target.listApps()));
+          }
+          return result;
+        };
+      },
+    });
+  };
+
+  try {
+    await run();
+  } finally {
+    store.workspace = workspaceOf;
+  }
+  return states;
+}
+
+test('install and update each change the app in one write, never leaving it half-made', async () => {
+  let app: AppView | undefined;
+  const installing = await appStatesDuring(async () => {
+    app = await install();
+  });
+
+  // The app appears with its draft, never before it.
+  expect(installing.map((state) => state.id)).toContain(app?.id);
+  expect(installing.filter((state) => state.draft === null)).toEqual([]);
+
+  await pushVersion(2);
+  let updated: AppView | undefined;
+  const updating = await appStatesDuring(async () => {
+    const response = await post('/api/v1/catalog/update', { appId: app?.id, force: false });
+    expect(response.status).toBe(200);
+    updated = ((await response.json()) as { app: AppView }).app;
+  });
+
+  // The draft and the version it came from move together: no state has one without the other.
+  const before = `${app?.draft?.buildId} at v1`;
+  const after = `${updated?.draft?.buildId} at v2`;
+  const seen = updating
+    .filter((state) => state.id === app?.id)
+    .map((state) => `${state.draft?.buildId} at v${state.installedFrom?.version}`);
+  expect(seen).toContain(after);
+  expect(seen.filter((state) => state !== before && state !== after)).toEqual([]);
 });
 
 test('install refuses bad input, unknown and storage-only repositories, and viewers', async () => {
