@@ -21,6 +21,11 @@ import {
   type PublishedVersion,
   type PublishVersionInput,
 } from './publish-version.js';
+import {
+  publishManifest,
+  type PublishedManifest,
+  type PublishManifestInput,
+} from './publish-manifest.js';
 import { pushRefs, type PushInput } from './push-refs.js';
 import { readTreeFile } from './read-file.js';
 import { listVersionTags, resolveCommit, type VersionTag } from './refs.js';
@@ -48,6 +53,8 @@ export interface AppMirror {
   writeVersion(input: WriteVersionInput): Promise<WriteVersionResult>;
   /** A commit on `main` changing only `second-app.json`; no tag. */
   writeManifestCommit(input: ManifestCommitInput): Promise<ManifestCommitResult>;
+  /** fetch → manifest commit on the newer `main` → push `main`, in one call (sharing). */
+  publishManifest(input: PublishManifestInput): Promise<PublishedManifest>;
   /** Pushes `main` and tags atomically, never forced. */
   push(input: PushInput): Promise<void>;
   /** Fetches the remote's `main` and version tags into their own namespaces. */
@@ -96,6 +103,7 @@ export function openMirror(options: OpenMirrorOptions): AppMirror {
     exists: () => mirrorExists(ctx.gitDir),
     writeVersion: (input) => writeVersion(ctx, input),
     writeManifestCommit: (input) => writeManifestCommit(ctx, input),
+    publishManifest: (input) => publishManifest(ctx, input),
     push: (input) => pushRefs(ctx, input),
     fetchRemote: (input) => fetchRemote(ctx, input),
     planVersion: (input) => planVersion(ctx, input),

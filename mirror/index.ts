@@ -4,6 +4,7 @@ export type { VersionFile } from './fast-import-commit.js';
 export type { WriteVersionInput, WriteVersionResult } from './write-version.js';
 export { TagTakenError } from './write-version.js';
 export type { ManifestCommitInput, ManifestCommitResult } from './manifest-commit.js';
+export type { PublishManifestInput, PublishedManifest } from './publish-manifest.js';
 export type { PushInput } from './push-refs.js';
 export { REMOTE_MAIN_REF, REMOTE_TAGS_PREFIX, type RemoteState } from './fetch-remote.js';
 export type { PlanInput, VersionPlan } from './plan-version.js';

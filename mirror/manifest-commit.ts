@@ -10,8 +10,13 @@ import { resolveCommit } from './refs.js';
 export interface ManifestCommitInput {
   manifest: Buffer;
   createdAt: string;
-  /** The commit to change; `main` must be there. */
+  /** The commit to change. */
   parent: string;
+  /**
+   * Where `main` must be for the change to land; default `parent`. Differs from it when the
+   * remote's main moved past ours and the change goes on top of the remote's tip.
+   */
+  expectedMain?: string;
 }
 
 export interface ManifestCommitResult {
@@ -28,29 +33,36 @@ export async function writeManifestCommit(
   ctx: MirrorContext,
   input: ManifestCommitInput,
 ): Promise<ManifestCommitResult> {
-  if (!/^[0-9a-f]{40}$/.test(input.parent)) {
+  const expectedMain = input.expectedMain ?? input.parent;
+  if (!/^[0-9a-f]{40}$/.test(input.parent) || !/^[0-9a-f]{40}$/.test(expectedMain)) {
     throw new GatewayError('invalid_request', 'The parent commit is not a full SHA.');
   }
   await prepareWrite(ctx);
 
+  // A parent that already holds these bytes needs no commit; `main` may still have to move to it
+  // (the remote's tip, where someone else made the same change).
   const current = await readTreeFile(ctx.gitDir, input.parent, MANIFEST_PATH, ctx.gitTimeoutMs);
-  if (current?.equals(input.manifest)) return { commitSha: input.parent, created: false };
+  const unchanged = current?.equals(input.manifest) === true;
+  if (unchanged && input.parent === expectedMain)
+    return { commitSha: input.parent, created: false };
 
-  const commitSha = await writeCommitObjects({
-    gitDir: ctx.gitDir,
-    files: [],
-    inline: [{ path: MANIFEST_PATH, content: input.manifest }],
-    readBlob: () => Promise.reject(new Error('a manifest commit reads no blobs')),
-    parent: input.parent,
-    message: 'Update second-app.json\n',
-    createdAt: input.createdAt,
-    replaceTree: false,
-    timeoutMs: ctx.gitTimeoutMs,
-  });
+  const commitSha = unchanged
+    ? input.parent
+    : await writeCommitObjects({
+        gitDir: ctx.gitDir,
+        files: [],
+        inline: [{ path: MANIFEST_PATH, content: input.manifest }],
+        readBlob: () => Promise.reject(new Error('a manifest commit reads no blobs')),
+        parent: input.parent,
+        message: 'Update second-app.json\n',
+        createdAt: input.createdAt,
+        replaceTree: false,
+        timeoutMs: ctx.gitTimeoutMs,
+      });
 
   const main = await resolveCommit(ctx.gitDir, 'main', ctx.gitTimeoutMs);
   if (main === commitSha) return { commitSha, created: false };
-  if (main !== input.parent) {
+  if (main !== expectedMain) {
     throw new GatewayError(
       'remote_diverged',
       'The mirror main moved since the manifest change was planned.',
@@ -59,9 +71,9 @@ export async function writeManifestCommit(
 
   await applyRefTransaction(
     ctx.gitDir,
-    [{ op: 'update', ref: 'refs/heads/main', newSha: commitSha, oldSha: input.parent }],
+    [{ op: 'update', ref: 'refs/heads/main', newSha: commitSha, oldSha: expectedMain }],
     ctx.gitTimeoutMs,
   );
   ctx.logger.info({ commitSha }, 'wrote a manifest change to the mirror');
-  return { commitSha, created: true };
+  return { commitSha, created: !unchanged };
 }

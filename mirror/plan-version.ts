@@ -96,7 +96,7 @@ async function isOurRetry(
 }
 
 /** True when the remote's main holds a commit, not in ours, that the gateway did not write. */
-async function hasForeignCommits(
+export async function hasForeignCommits(
   ctx: MirrorContext,
   remoteMain: string,
   localMain: string | null,

@@ -320,7 +320,7 @@ async function shareLatest(
       availableInCatalog: available,
     }),
   );
-  await deps.writer.share({
+  const shared = await deps.writer.share({
     workspaceId: workspace.workspaceId,
     appId: app.id,
     remote,
@@ -332,6 +332,7 @@ async function shareLatest(
   const updated = await workspace.patchApp(app.id, {
     sourceControl: {
       availableInCatalog: available,
+      outsideCommits: app.sourceControl.outsideCommits || shared.outsideCommits,
       status: 'synced',
       lastError: null,
       nextRetryAt: null,

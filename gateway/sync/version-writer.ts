@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { GitRemote } from '../../adapters/providers/provider-port.js';
 import type { SnapshotFile } from '../../core/model.js';
-import { openMirror, type PublishedVersion } from '../../mirror/index.js';
+import { openMirror, type PublishedManifest, type PublishedVersion } from '../../mirror/index.js';
 
 export interface PublishInput {
   workspaceId: string;
@@ -33,8 +33,11 @@ export interface ShareInput {
 export interface VersionWriter {
   /** Fetch, choose number and parent, write, record, push: converges when run again. */
   publish(input: PublishInput): Promise<PublishedVersion>;
-  /** Commits a new manifest on `main` (same files, no new tag) and pushes `main`. */
-  share(input: ShareInput): Promise<{ commitSha: string }>;
+  /**
+   * Commits a new manifest on `main` (same files, no new tag) and pushes `main`; on the remote's
+   * tip when it moved past ours.
+   */
+  share(input: ShareInput): Promise<PublishedManifest>;
   /** Repacks the app's mirror when git finds it due (`gc --auto`). */
   maintain(workspaceId: string, appId: string): Promise<void>;
 }
@@ -60,21 +63,12 @@ export function mirrorVersionWriter(options: { dataDir: string; logger: Logger }
 
     maintain: (workspaceId, appId) => mirrorOf(workspaceId, appId).maintain(),
 
-    async share(input) {
-      const mirror = mirrorOf(input.workspaceId, input.appId);
-      // A remote `main` that moved past ours makes the push below fail as diverged; the next
-      // version takes the remote tip as its parent, and sharing works again from there.
-      await mirror.fetchRemote({ remote: input.remote, timeoutMs: input.timeoutMs });
-      const parent = await mirror.resolve('main');
-      if (!parent) throw new Error('The mirror has no main branch to share.');
-
-      const result = await mirror.writeManifestCommit({
+    share: (input) =>
+      mirrorOf(input.workspaceId, input.appId).publishManifest({
         manifest: input.manifest,
         createdAt: input.createdAt,
-        parent,
-      });
-      await mirror.push({ remote: input.remote, refs: ['main'], timeoutMs: input.timeoutMs });
-      return { commitSha: result.commitSha };
-    },
+        remote: input.remote,
+        timeoutMs: input.timeoutMs,
+      }),
   };
 }

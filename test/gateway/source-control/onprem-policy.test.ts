@@ -154,6 +154,69 @@ test('sharing writes a manifest-only commit and no tag; rollback makes the next 
   expect(missing.status).toBe(404);
 });
 
+test('sharing after someone pushed to the remote main keeps their commit and says so', async () => {
+  const gitDir = await h.git.createRepo(GIT_OWNER, 'second-app-ledger');
+  await h.connect({ storeAppSource: true });
+  const appId = await h.gateway.createApp('Ledger');
+  await build(appId, sampleApp());
+  await h.settle();
+  const outside = await commitOnRemoteMain(gitDir, 'NOTES.md', 'written by a person\n');
+
+  const shared = await h.gateway.request(`/api/v1/apps/${appId}/source-control/share`, {
+    method: 'POST',
+    token: await h.gateway.userToken({ role: 'builder' }),
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ available: true }),
+  });
+  expect(shared.status).toBe(202);
+  await h.settle();
+
+  expect((await appOf(appId)).sourceControl).toMatchObject({
+    status: 'synced',
+    availableInCatalog: true,
+    outsideCommits: true,
+    version: 1,
+    lastError: null,
+  });
+  const { execFileSync } = await import('node:child_process');
+  const gitOf = (...args: string[]) =>
+    execFileSync('git', ['--git-dir', gitDir, ...args], { encoding: 'utf8' }).trim();
+  expect(gitOf('rev-parse', 'main^')).toBe(outside);
+  expect(gitOf('show', 'main:NOTES.md')).toBe('written by a person');
+  expect(JSON.parse(gitOf('show', 'main:second-app.json')).sourceControl.availableInCatalog).toBe(
+    true,
+  );
+  expect(h.remoteTags('second-app-ledger')).toEqual(['second-app-v1']);
+});
+
+/** A commit by a person with a clone, pushed onto the bare repository's main; its SHA. */
+async function commitOnRemoteMain(gitDir: string, path: string, content: string): Promise<string> {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const work = mkdtempSync(join(tmpdir(), 'outside-'));
+  const git = (...args: string[]) =>
+    execFileSync(
+      'git',
+      ['-C', work, '-c', 'user.name=Person', '-c', 'user.email=p@x.test', ...args],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: '/nonexistent', GIT_CONFIG_NOSYSTEM: '1' },
+      },
+    ).trim();
+  try {
+    git('clone', '-q', gitDir, '.');
+    writeFileSync(join(work, path), content);
+    git('add', path);
+    git('commit', '-qm', 'hand edit');
+    git('push', '-q', 'origin', 'main');
+    return git('rev-parse', 'HEAD');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 test('audit lists each mutation for owners and admins, newest first, filtered by app', async () => {
   await h.git.createRepo(GIT_OWNER, 'second-app-ledger');
   await h.connect({ storeAppSource: true });
