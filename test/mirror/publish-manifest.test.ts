@@ -1,27 +1,27 @@
-import { openMirror, type AppMirror, type PublishVersionInput } from '../../mirror/index.js';
-import { startGitServer, type GitServer } from '../support/git-server.js';
-import { CREATED_AT, fileSet, fsckStrict, git, manifestOf, tempDir } from './mirror-fixtures.js';
-import { CANARY_TOKEN, pushOutsideCommit, remoteOf } from './remote-fixtures.js';
+import type { AppMirror, PublishVersionInput } from '../../mirror/index.js';
+import type { GitServer } from '../support/git-server.js';
+import { CREATED_AT, fileSet, fsckStrict, git, manifestOf } from './mirror-fixtures.js';
+import {
+  openMirrorWithRemote,
+  pushOutsideCommit,
+  remoteOf,
+  type MirrorWithRemote,
+} from './remote-fixtures.js';
 
 const V1 = fileSet({ 'dist/index.html': '<h1>one</h1>\n', 'src/main.ts': 'console.log(1);\n' });
 const SHARED_AT = '2026-03-02T09:00:00.000Z';
 
 describe('publishManifest (sharing) against a real git server', () => {
+  let world: MirrorWithRemote;
   let server: GitServer;
-  let dir: { path: string; remove: () => Promise<void> };
   let mirror: AppMirror;
   let remotePath: string;
 
   beforeEach(async () => {
-    server = await startGitServer({ checkAuth: (_user, pass) => pass === CANARY_TOKEN });
-    remotePath = await server.createRepo('acme', 'console');
-    dir = await tempDir('mirror-share-');
-    mirror = openMirror({ dataDir: dir.path, workspaceId: 'ws1', appId: 'app1' });
+    world = await openMirrorWithRemote('mirror-share-');
+    ({ server, mirror, remotePath } = world);
   });
-  afterEach(async () => {
-    await server.close();
-    await dir.remove();
-  });
+  afterEach(() => world.close());
 
   const publishV1 = () => {
     const input: PublishVersionInput = {

@@ -1,38 +1,37 @@
 import { rm } from 'node:fs/promises';
-import { openMirror, type AppMirror, type PublishVersionInput } from '../../mirror/index.js';
+import type { AppMirror, PublishVersionInput } from '../../mirror/index.js';
 import { writeCommitObjects } from '../../mirror/fast-import-commit.js';
-import { startGitServer, type GitServer } from '../support/git-server.js';
+import type { GitServer } from '../support/git-server.js';
 import {
   CREATED_AT,
   fileSet,
   fsckStrict,
   git,
   manifestOf,
-  tempDir,
   type FileSet,
 } from './mirror-fixtures.js';
-import { CANARY_TOKEN, pushOutsideCommit, remoteOf } from './remote-fixtures.js';
+import {
+  openMirrorWithRemote,
+  pushOutsideCommit,
+  remoteOf,
+  type MirrorWithRemote,
+} from './remote-fixtures.js';
 
 const V1 = fileSet({ 'dist/index.html': '<h1>one</h1>\n', 'src/main.ts': 'console.log(1);\n' });
 const V2 = fileSet({ 'dist/index.html': '<h1>two</h1>\n', 'src/main.ts': 'console.log(2);\n' });
 const V3 = fileSet({ 'dist/index.html': '<h1>three</h1>\n', 'src/main.ts': 'console.log(3);\n' });
 
 describe('publishVersion against a real git server', () => {
+  let world: MirrorWithRemote;
   let server: GitServer;
-  let dir: { path: string; remove: () => Promise<void> };
   let mirror: AppMirror;
   let remotePath: string;
 
   beforeEach(async () => {
-    server = await startGitServer({ checkAuth: (_user, pass) => pass === CANARY_TOKEN });
-    remotePath = await server.createRepo('acme', 'console');
-    dir = await tempDir('mirror-publish-');
-    mirror = openMirror({ dataDir: dir.path, workspaceId: 'ws1', appId: 'app1' });
+    world = await openMirrorWithRemote('mirror-publish-');
+    ({ server, mirror, remotePath } = world);
   });
-  afterEach(async () => {
-    await server.close();
-    await dir.remove();
-  });
+  afterEach(() => world.close());
 
   const input = (
     set: FileSet,

@@ -2,8 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GitRemote } from '../../adapters/providers/provider-port.js';
-import type { GitServer } from '../support/git-server.js';
-import { git } from './mirror-fixtures.js';
+import { openMirror, type AppMirror } from '../../mirror/index.js';
+import { startGitServer, type GitServer } from '../support/git-server.js';
+import { git, tempDir } from './mirror-fixtures.js';
 
 /** A token no real system would hold, to search for in everything the mirror leaves behind. */
 export const CANARY_TOKEN = 'canary-TOKEN-7f3a9c51e2d84b06';
@@ -46,4 +47,28 @@ export async function pushOutsideCommit(
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** A fresh app mirror with `acme/console` on a real git server that takes only the canary. */
+export interface MirrorWithRemote {
+  server: GitServer;
+  /** The bare repository behind `acme/console` on the server. */
+  remotePath: string;
+  /** The data folder the mirror lives in. */
+  dataDir: string;
+  mirror: AppMirror;
+  close(): Promise<void>;
+}
+
+/** Starts the git server, creates `acme/console`, and opens the mirror of `ws1/app1`. */
+export async function openMirrorWithRemote(prefix: string): Promise<MirrorWithRemote> {
+  const server = await startGitServer({ checkAuth: (_user, pass) => pass === CANARY_TOKEN });
+  const remotePath = await server.createRepo('acme', 'console');
+  const dir = await tempDir(prefix);
+  const mirror = openMirror({ dataDir: dir.path, workspaceId: 'ws1', appId: 'app1' });
+  const close = async () => {
+    await server.close();
+    await dir.remove();
+  };
+  return { server, remotePath, dataDir: dir.path, mirror, close };
 }

@@ -9,9 +9,14 @@ import {
   type AppMirror,
   type GitSpawnRecord,
 } from '../../mirror/index.js';
-import { startGitServer, type GitServer } from '../support/git-server.js';
-import { CREATED_AT, fileSet, git, manifestOf, tempDir } from './mirror-fixtures.js';
-import { CANARY_TOKEN, remoteOf } from './remote-fixtures.js';
+import type { GitServer } from '../support/git-server.js';
+import { CREATED_AT, fileSet, git, manifestOf } from './mirror-fixtures.js';
+import {
+  CANARY_TOKEN,
+  openMirrorWithRemote,
+  remoteOf,
+  type MirrorWithRemote,
+} from './remote-fixtures.js';
 
 const V1 = fileSet({ 'dist/index.html': '<h1>one</h1>\n' });
 const BASIC = Buffer.from(`git:${CANARY_TOKEN}`).toString('base64');
@@ -34,24 +39,21 @@ async function closedPort(): Promise<number> {
 }
 
 describe('the provider token and the remote', () => {
+  let world: MirrorWithRemote;
   let server: GitServer;
-  let dir: { path: string; remove: () => Promise<void> };
   let mirror: AppMirror;
   let spawns: GitSpawnRecord[];
   let stop: () => void;
 
   beforeEach(async () => {
-    server = await startGitServer({ checkAuth: (_user, pass) => pass === CANARY_TOKEN });
-    await server.createRepo('acme', 'console');
-    dir = await tempDir('mirror-safety-');
-    mirror = openMirror({ dataDir: dir.path, workspaceId: 'ws1', appId: 'app1' });
+    world = await openMirrorWithRemote('mirror-safety-');
+    ({ server, mirror } = world);
     spawns = [];
     stop = observeGitSpawns((record) => spawns.push(record));
   });
   afterEach(async () => {
     stop();
-    await server.close();
-    await dir.remove();
+    await world.close();
   });
 
   const publish = (password = CANARY_TOKEN, timeoutMs = 10_000) =>
@@ -194,21 +196,17 @@ describe('the provider token and the remote', () => {
 });
 
 describe('hostile repository content on the remote', () => {
+  let world: MirrorWithRemote;
   let server: GitServer;
-  let dir: { path: string; remove: () => Promise<void> };
   let mirror: AppMirror;
   let remotePath: string;
+  let dataDir: string;
 
   beforeEach(async () => {
-    server = await startGitServer({ checkAuth: (_user, pass) => pass === CANARY_TOKEN });
-    remotePath = await server.createRepo('acme', 'console');
-    dir = await tempDir('mirror-hostile-remote-');
-    mirror = openMirror({ dataDir: dir.path, workspaceId: 'ws1', appId: 'app1' });
+    world = await openMirrorWithRemote('mirror-hostile-remote-');
+    ({ server, mirror, remotePath, dataDir } = world);
   });
-  afterEach(async () => {
-    await server.close();
-    await dir.remove();
-  });
+  afterEach(() => world.close());
 
   // Plumbing on the server side writes trees that porcelain (and fsck) would never accept.
   const plantHostileMain = async (entries: (blob: string, sub: string) => string) => {
@@ -250,7 +248,7 @@ describe('hostile repository content on the remote', () => {
     expect(await mirror.listTags()).toEqual([]);
     await mirror.maintain();
 
-    const rebuilt = openMirror({ dataDir: dir.path, workspaceId: 'ws1', appId: 'app2' });
+    const rebuilt = openMirror({ dataDir, workspaceId: 'ws1', appId: 'app2' });
     await expect(
       rebuilt.cloneMissing({
         remote: remoteOf(server, 'console'),
@@ -259,7 +257,7 @@ describe('hostile repository content on the remote', () => {
       }),
     ).rejects.toMatchObject({ code: 'unsafe_path' });
     expect(await rebuilt.exists()).toBe(false);
-    const leftovers = await readdir(join(dir.path, 'mirrors', 'ws1'));
+    const leftovers = await readdir(join(dataDir, 'mirrors', 'ws1'));
     expect(leftovers).toEqual(['app1.git']);
   });
 });
