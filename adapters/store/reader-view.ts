@@ -17,6 +17,7 @@ const READER_METHODS: Record<Exclude<keyof WorkspaceReader, 'workspaceId'>, true
   getSettings: true,
   getJob: true,
   unfinishedJobsOfApp: true,
+  unfinishedJobsOfWorkspace: true,
   listAudit: true,
   getSecret: true,
 };

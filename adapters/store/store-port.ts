@@ -71,6 +71,12 @@ export interface WorkspaceReader {
    * retry), oldest first: the sync runner takes them in this order.
    */
   unfinishedJobsOfApp(appId: string): Promise<SyncJobRecord[]>;
+  /**
+   * Jobs of every app of the workspace that are not done (as `unfinishedJobsOfApp` counts them),
+   * oldest first, jobs made at the same instant in the order they were first stored. One query,
+   * for callers that must visit each app with pending work without walking every app.
+   */
+  unfinishedJobsOfWorkspace(): Promise<SyncJobRecord[]>;
 
   /** Newest first. */
   listAudit(query?: AuditQuery): Promise<AuditRecord[]>;

@@ -129,6 +129,10 @@ export class GuardedWorkspace implements WorkspaceStore {
     return this.inner.unfinishedJobsOfApp(appId);
   }
 
+  unfinishedJobsOfWorkspace() {
+    return this.inner.unfinishedJobsOfWorkspace();
+  }
+
   listAudit(query?: AuditQuery) {
     return this.inner.listAudit(query);
   }

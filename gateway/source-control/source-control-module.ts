@@ -80,24 +80,22 @@ export function createSourceControl(options: SourceControlOptions): SourceContro
   };
   const actions: AppActionDeps = { mode: config.deploymentMode, runner, events };
 
-  // A new token may mend syncs that failed for good: release them all.
+  // A new token may mend syncs that failed for good: release them all. One query for the
+  // workspace's unfinished jobs, so a save costs what is waiting, not how many apps there are.
   const onSettingsSaved = async (workspaceId: string) => {
     const workspace = store.workspace(workspaceId);
     const now = new Date().toISOString();
-    for (const app of await workspace.listApps()) {
-      const jobs = await workspace.unfinishedJobsOfApp(app.id);
-      const held = jobs.filter((job) => job.state === 'failed');
-      for (const job of held) {
-        await workspace.putJob({
-          ...job,
-          state: 'queued',
-          attempts: 0,
-          runAfter: null,
-          updatedAt: now,
-        });
-      }
-      if (jobs.length > 0) runner.kick(workspaceId, app.id);
+    const jobs = await workspace.unfinishedJobsOfWorkspace();
+    for (const job of jobs.filter((unfinished) => unfinished.state === 'failed')) {
+      await workspace.putJob({
+        ...job,
+        state: 'queued',
+        attempts: 0,
+        runAfter: null,
+        updatedAt: now,
+      });
     }
+    for (const appId of new Set(jobs.map((job) => job.appId))) runner.kick(workspaceId, appId);
   };
 
   const catalog = createCatalogDeps({

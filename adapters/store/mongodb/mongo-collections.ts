@@ -93,6 +93,8 @@ const INDEXES: Record<keyof GatewayCollections, IndexDescription[]> = {
     { key: { workspaceId: 1, id: 1 }, unique: true },
     { key: { state: 1, createdAt: 1 } },
     { key: { workspaceId: 1, appId: 1, state: 1, createdAt: 1 } },
+    // A workspace's jobs that are not done, without reading the done ones piling up behind them.
+    { key: { workspaceId: 1, state: 1, createdAt: 1 } },
   ],
   auditEvents: [
     { key: { workspaceId: 1, id: 1 }, unique: true },

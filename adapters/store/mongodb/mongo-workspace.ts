@@ -159,6 +159,13 @@ export class MongoWorkspace implements WorkspaceStore {
       .toArray();
   }
 
+  async unfinishedJobsOfWorkspace(): Promise<SyncJobRecord[]> {
+    return this.c.syncJobs
+      .find({ workspaceId: this.workspaceId, state: { $in: [...NOT_DONE_STATES] } }, NO_ID)
+      .sort({ createdAt: 1, _id: 1 })
+      .toArray();
+  }
+
   async listAudit(query: AuditQuery = {}): Promise<AuditRecord[]> {
     const filter =
       query.appId === undefined

@@ -138,6 +138,11 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (workspace_id, key)
   );
   `,
+  // A workspace's jobs that are not done, found without reading the done ones (one per build, so
+  // the most of them) that `sync_jobs_by_app` would walk through when no app is named.
+  `
+  CREATE INDEX sync_jobs_not_done ON sync_jobs (workspace_id, state, created_at);
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -38,6 +38,10 @@ import {
 
 const NOT_DONE = `state IN ('queued', 'running', 'failed')`;
 
+/** Every job of one workspace that is not done; the index `sync_jobs_not_done` serves it. */
+export const UNFINISHED_JOBS_OF_WORKSPACE = `SELECT * FROM sync_jobs WHERE workspace_id = ?
+  AND ${NOT_DONE} ORDER BY created_at, rowid`;
+
 const INSERT_APP = `INSERT INTO apps (workspace_id, id, name, created_at, updated_at, draft,
   source_control, installed_from) VALUES (@workspace_id, @id, @name, @created_at, @updated_at,
   @draft, @source_control, @installed_from) ON CONFLICT DO NOTHING`;
@@ -196,6 +200,11 @@ export class SqliteWorkspace implements WorkspaceStore {
          ORDER BY created_at, rowid`,
       )
       .all(this.workspaceId, appId) as JobRow[];
+    return rows.map(jobFromRow);
+  }
+
+  async unfinishedJobsOfWorkspace(): Promise<SyncJobRecord[]> {
+    const rows = this.conn.sql(UNFINISHED_JOBS_OF_WORKSPACE).all(this.workspaceId) as JobRow[];
     return rows.map(jobFromRow);
   }
 

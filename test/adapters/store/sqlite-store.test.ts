@@ -5,9 +5,10 @@ import Database from 'better-sqlite3';
 import { newId } from '../../../core/ids.js';
 import { SCHEMA_VERSION } from '../../../adapters/store/sqlite/sqlite-schema.js';
 import { SQLITE_FILE_NAME, SqliteStore } from '../../../adapters/store/sqlite/sqlite-store.js';
+import { UNFINISHED_JOBS_OF_WORKSPACE } from '../../../adapters/store/sqlite/sqlite-workspace.js';
 import type { Store } from '../../../adapters/store/store-port.js';
 import { describeStoreContract, type StoreHarness } from './store-contract.js';
-import { appRecord, auditRecord, sha256Of, versionRecord } from './store-fixtures.js';
+import { appRecord, auditRecord, jobRecord, sha256Of, versionRecord } from './store-fixtures.js';
 
 /** Fresh temporary data directories, each with its own database file. */
 function sqliteHarness(): StoreHarness {
@@ -111,6 +112,53 @@ describe('SQLite store file', () => {
       expect(await second.reader(ws.workspaceId).getApp(app.id)).toEqual(app);
     } finally {
       await second.close();
+    }
+  });
+
+  test('a database of schema version 1 gains the index of unfinished jobs and keeps its jobs', async () => {
+    const first = SqliteStore.open({ dataDir });
+    const ws = first.workspace(newId());
+    const app = appRecord(ws.workspaceId);
+    await ws.createApp(app);
+    const job = jobRecord(ws.workspaceId, app.id, { state: 'failed' });
+    await ws.putJob(job);
+    await first.close();
+
+    // Version 1 is today's schema without that index: take the file back to it.
+    const old = new Database(join(dataDir, SQLITE_FILE_NAME));
+    old.exec('DROP INDEX sync_jobs_not_done');
+    old.pragma('user_version = 1');
+    old.close();
+
+    const second = SqliteStore.open({ dataDir });
+    try {
+      expect(await second.reader(ws.workspaceId).unfinishedJobsOfWorkspace()).toEqual([job]);
+    } finally {
+      await second.close();
+    }
+
+    const db = new Database(join(dataDir, SQLITE_FILE_NAME), { readonly: true });
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      const columns = db.pragma('index_info(sync_jobs_not_done)') as { name: string }[];
+      expect(columns.map((column) => column.name)).toEqual(['workspace_id', 'state', 'created_at']);
+    } finally {
+      db.close();
+    }
+  });
+
+  test("a workspace's unfinished jobs are read through their index, not every job it ever had", () => {
+    SqliteStore.open({ dataDir }).close();
+    const db = new Database(join(dataDir, SQLITE_FILE_NAME), { readonly: true });
+    try {
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${UNFINISHED_JOBS_OF_WORKSPACE}`)
+        .all(newId()) as { detail: string }[];
+      expect(plan.map((step) => step.detail).join('\n')).toMatch(
+        /SEARCH sync_jobs USING INDEX sync_jobs_not_done \(workspace_id=\? AND state=\?\)/,
+      );
+    } finally {
+      db.close();
     }
   });
 

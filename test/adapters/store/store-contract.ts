@@ -58,6 +58,7 @@ const READER_METHODS = [
   'getSettings',
   'getJob',
   'unfinishedJobsOfApp',
+  'unfinishedJobsOfWorkspace',
   'listAudit',
   'getSecret',
 ];
@@ -645,6 +646,50 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
         expect(await store.unfinishedJobs(100)).not.toContainEqual(failed);
       });
 
+      test('unfinishedJobsOfWorkspace lists the jobs not done of every app of this workspace, oldest first', async () => {
+        const { ws, app } = await workspaceWithApp();
+        const otherApp = appRecord(ws.workspaceId);
+        await ws.createApp(otherApp);
+        const neighbour = await workspaceWithApp();
+        const queued = jobRecord(ws.workspaceId, app.id, { createdAt: at(5) });
+        const failed = jobRecord(ws.workspaceId, otherApp.id, {
+          createdAt: at(2),
+          state: 'failed',
+          attempts: 1,
+          lastError: { code: 'auth_failed', message: 'The provider refused the token.' },
+        });
+        const done = jobRecord(ws.workspaceId, app.id, { createdAt: at(1), state: 'done' });
+        const running = jobRecord(ws.workspaceId, otherApp.id, {
+          createdAt: at(7),
+          state: 'running',
+        });
+        // Made at the same instant as `running`: stored after it, so listed after it.
+        const sameInstant = jobRecord(ws.workspaceId, app.id, { createdAt: at(7) });
+        const foreign = jobRecord(neighbour.ws.workspaceId, neighbour.app.id, {
+          createdAt: at(3),
+        });
+        for (const job of [queued, failed, done, running, sameInstant]) await ws.putJob(job);
+        await neighbour.ws.putJob(foreign);
+
+        expect(await ws.unfinishedJobsOfWorkspace()).toEqual([
+          failed,
+          queued,
+          running,
+          sameInstant,
+        ]);
+        expect(await store.reader(ws.workspaceId).unfinishedJobsOfWorkspace()).toHaveLength(4);
+        expect(await neighbour.ws.unfinishedJobsOfWorkspace()).toEqual([foreign]);
+        expect(await store.workspace(newId()).unfinishedJobsOfWorkspace()).toEqual([]);
+
+        await ws.putJob({ ...failed, state: 'done', updatedAt: at(8) });
+
+        expect((await ws.unfinishedJobsOfWorkspace()).map((job) => job.id)).toEqual([
+          queued.id,
+          running.id,
+          sameInstant.id,
+        ]);
+      });
+
       test('putJob refuses a job id held by a job of another app', async () => {
         const { ws, app } = await workspaceWithApp();
         const otherApp = appRecord(ws.workspaceId);
@@ -786,6 +831,7 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
         expect(await b.getSettings()).toBeNull();
         expect(await b.getJob(write.job!.id)).toBeNull();
         expect(await b.unfinishedJobsOfApp(app.id)).toEqual([]);
+        expect(await b.unfinishedJobsOfWorkspace()).toEqual([]);
         expect(await b.listAudit({ appId: app.id })).toEqual([]);
         expect(await b.listAudit()).toEqual([]);
         expect(await b.getSecret('provider-token')).toBeNull();
