@@ -27,6 +27,13 @@ export interface RepoInfo {
   private: boolean;
   /** Topics as the listing reported them; null where the provider has none. */
   topics: string[] | null;
+  /**
+   * The provider's own stamp of the repository's last change, exactly as its listing gave it
+   * (GitHub `pushed_at`, GitLab `last_activity_at`, Bitbucket Cloud `updated_on`, Gitea
+   * `updated_at`); only compared for equality, never parsed. Null where the listing carries
+   * none (Bitbucket Data Center, plain git): such a repository must be read every time.
+   */
+  changedAt: string | null;
 }
 
 export interface RepoListOptions {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -58,6 +58,12 @@ export interface DoubleRepoState {
   private: boolean;
   topics: string[];
   description: string;
+  /**
+   * The change stamp the repository listing reports (GitHub `pushed_at`, GitLab
+   * `last_activity_at`, Bitbucket Cloud `updated_on`, Gitea `updated_at`), as the listing writes
+   * it; null where the provider's listing has none (Bitbucket Data Center).
+   */
+  changedAt: string | null;
 }
 
 /** One request the double answered, API or git, in arrival order. */
@@ -102,11 +108,83 @@ export interface ProviderDouble {
   /** Caps the page size of every listing (the double honours `per_page`/`limit` up to it). */
   setMaxPageSize(size: number): void;
   setMode(mode: DoubleMode): void;
+  /**
+   * Moves the double's clock forward, as if that much time had passed: what changes afterwards
+   * (a repository created, a push landed) is stamped that much later. Tests use it instead of
+   * waiting for a stamp of whole seconds, or GitLab's hourly one, to move.
+   */
+  advanceClock(ms: number): void;
   readonly requests: DoubleRequest[];
   /** The bare repository on disk, for `git --git-dir` assertions. */
   gitRepoPath(owner: string, name: string): string;
   /** Stops every server, ends open connections and removes the repositories. */
   close(): Promise<void>;
+}
+
+/** The time a double stamps changes with: the machine's, plus however far a test moved it. */
+export interface DoubleClock {
+  now(): Date;
+  advance(ms: number): void;
+}
+
+/** A clock that starts at the machine's time. */
+export function createDoubleClock(): DoubleClock {
+  let offsetMs = 0;
+  return {
+    now: () => new Date(Date.now() + offsetMs),
+    advance(ms) {
+      offsetMs += ms;
+    },
+  };
+}
+
+/**
+ * Serves one git smart-HTTP request with `serve` and, when it is a push that moved a ref of the
+ * bare repository at `gitDir`, calls `landed` before the answer reaches the client, as a
+ * provider records a push before acknowledging it: a listing asked right after the push already
+ * shows its stamp. A push that changed nothing (every ref refused) lands nothing.
+ */
+export async function serveTrackingPush(
+  req: IncomingMessage,
+  res: ServerResponse,
+  gitDir: string,
+  landed: () => void,
+  serve: () => void,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (req.method !== 'POST' || !url.pathname.endsWith('/git-receive-pack')) {
+    serve();
+    return;
+  }
+
+  // Refs that cannot be read count as changed: a stamp that moves once too often costs the
+  // gateway one read, one that stays put would hide a push. The body waits in the request
+  // stream meanwhile; `serve` pipes it on.
+  const before = await refSnapshot(gitDir).catch(() => null);
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    void refSnapshot(gitDir)
+      .then(
+        (after) => after !== before,
+        () => true,
+      )
+      .then((moved) => {
+        if (moved) landed();
+        end(...args);
+      });
+    return res;
+  }) as typeof res.end;
+  serve();
+}
+
+async function refSnapshot(gitDir: string): Promise<string> {
+  const out = await runGit([
+    '--git-dir',
+    gitDir,
+    'for-each-ref',
+    '--format=%(objectname) %(refname)',
+  ]);
+  return out.toString();
 }
 
 /** What the shared contract suite needs to start a double of one provider. */

@@ -78,6 +78,7 @@ interface BitbucketRepository {
   mainbranch?: { name: string } | null;
   links?: { html?: { href?: string } };
   workspace?: { slug?: string };
+  updated_on?: string | null;
 }
 
 interface Paginated<T> {
@@ -137,6 +138,7 @@ export function createBitbucketCloudAdapter(
       defaultBranch: repo.mainbranch?.name ?? null,
       private: repo.is_private,
       topics: null,
+      changedAt: repo.updated_on ?? null,
     };
   };
 

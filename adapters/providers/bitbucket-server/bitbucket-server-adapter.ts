@@ -117,6 +117,8 @@ export function createBitbucketServerAdapter(
       defaultBranch: repo.defaultBranch ?? null,
       private: repo.public !== true,
       topics: null,
+      // The repository listing of Data Center carries no time of any kind.
+      changedAt: null,
     };
   };
 

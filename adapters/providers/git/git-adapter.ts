@@ -75,6 +75,8 @@ export function createGitAdapter(
     // credential, so the repository is treated as private.
     private: true,
     topics: null,
+    // Plain git has no listing and no record of when a repository last changed.
+    changedAt: null,
   });
 
   const unsupported = (what: string) =>

@@ -56,6 +56,7 @@ interface GiteaRepository {
   private: boolean;
   empty?: boolean;
   topics?: string[] | null;
+  updated_at?: string | null;
 }
 
 interface GiteaTag {
@@ -109,6 +110,7 @@ export function createGiteaAdapter(
     defaultBranch: repo.empty ? null : (repo.default_branch ?? null),
     private: repo.private,
     topics: repo.topics ?? [],
+    changedAt: repo.updated_at ?? null,
   });
   const ownedHere = (repo: GiteaRepository) =>
     (repo.owner?.login ?? repo.owner?.username ?? owner).toLowerCase() === owner.toLowerCase();

@@ -165,6 +165,7 @@ export function createGitHubAdapter(
     default_branch?: string | null;
     private: boolean;
     topics?: string[] | null;
+    pushed_at?: string | null;
   }): RepoInfo => ({
     owner: data.owner.login,
     name: data.name,
@@ -172,6 +173,8 @@ export function createGitHubAdapter(
     defaultBranch: data.default_branch ?? null,
     private: data.private,
     topics: data.topics ?? null,
+    // Moves with every push to any branch, so the default branch cannot change without it.
+    changedAt: data.pushed_at ?? null,
   });
 
   // Walks a listing through its `Link: rel="next"` URLs, one page per request.

@@ -74,6 +74,7 @@ interface ProjectJson {
   visibility: string;
   topics?: string[];
   tag_list?: string[];
+  last_activity_at?: string | null;
   namespace: { full_path: string };
 }
 interface TagJson {
@@ -173,6 +174,9 @@ export function createGitLabAdapter(
     defaultBranch: p.default_branch ?? null,
     private: p.visibility === 'private',
     topics: p.topics ?? p.tag_list ?? null,
+    // GitLab moves it on a push, but at most about once an hour: a push within the hour of the
+    // last activity leaves it where it was. Whoever trusts it must bound that delay.
+    changedAt: p.last_activity_at ?? null,
   });
 
   const tokenScopes = async (): Promise<string[] | null> => {

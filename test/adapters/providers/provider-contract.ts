@@ -29,6 +29,11 @@ export interface ProviderContractHarness {
    * that the adapter reports no ETag instead, and says so.
    */
   conditionalReads?: boolean;
+  /**
+   * Set false only for a provider whose repository listing carries no change stamp; the suite
+   * then checks that the adapter reports none instead of inventing one.
+   */
+  changeStamps?: boolean;
 }
 
 // Names every double accepts. The tokens carry a canary so a leak is easy to find in any text.
@@ -410,6 +415,41 @@ export function describeProviderContract(name: string, harness: ProviderContract
         const gitRequests = double.requests.filter((r) => r.kind === 'git' && r.status < 400);
         expect(gitRequests.length).toBeGreaterThan(0);
         for (const request of gitRequests) expect(request.gitUser).toBe(remote.username);
+      });
+
+      it('lists the change stamp the provider gives, and a landed push moves it', async () => {
+        await double.seedRepo(CONTRACT_ORG, 'second-app-stamp');
+        const adapter = connect();
+        const listedStamp = async () => {
+          for await (const repo of adapter.listRepos()) {
+            if (repo.name === 'second-app-stamp') return repo.changedAt;
+          }
+          throw new Error('the listing lost second-app-stamp');
+        };
+
+        const before = await listedStamp();
+        // Past GitLab's hour of throttling, so every provider with a stamp has moved it.
+        double.advanceClock(2 * 60 * 60 * 1000);
+        const remote = adapter.gitRemote('second-app-stamp');
+        await makeCommit(join(work, 'src'));
+        await gitWithCredential(remote, work, [
+          '--git-dir',
+          join(work, 'src', '.git'),
+          'push',
+          remote.url,
+          'main:refs/heads/main',
+        ]);
+        const after = await listedStamp();
+
+        expect(after).toBe(double.repoState(CONTRACT_ORG, 'second-app-stamp')?.changedAt);
+        if (harness.changeStamps === false) {
+          console.info(`${name}: the listing has no change stamp; checking none is reported`);
+          expect([before, after]).toEqual([null, null]);
+          return;
+        }
+        expect(before).toEqual(expect.any(String));
+        expect(after).toEqual(expect.any(String));
+        expect(after).not.toBe(before);
       });
 
       it('refuses a push with a wrong password', async () => {

@@ -7,7 +7,8 @@
  * search tool, not against a machine-readable specification (no npm package ships Bitbucket's
  * OpenAPI document as a file):
  * - REST reference, https://developer.atlassian.com/cloud/bitbucket/rest/ — repository objects
- *   (`slug`, `is_private`, `mainbranch`, `links.html`, `workspace`), paginated bodies
+ *   (`slug`, `is_private`, `mainbranch`, `links.html`, `workspace`, `created_on`,
+ *   `updated_on`, times with microseconds and `+00:00`), paginated bodies
  *   (`values`, `pagelen`, `page`, `size`, `next`), error bodies (`{type: "error", error:
  *   {message}}`), `GET /repositories/{workspace}/{repo_slug}/src/{commit}/{path}` (raw content
  *   with an ETag based on the content), `refs/tags` (`name`, `target.hash`).
@@ -30,6 +31,7 @@ import { join } from 'node:path';
 import type { OwnerType } from '../../../core/model.js';
 import { createBareRepo, serveGit } from '../../support/git-http-backend.js';
 import {
+  createDoubleClock,
   createSeededRepo,
   gitArchiveStream,
   listGitTags,
@@ -37,6 +39,7 @@ import {
   readGitFile,
   readJsonBody,
   resolveCommit,
+  serveTrackingPush,
   type DoubleRepoState,
   type DoubleToken,
   type ProviderDouble,
@@ -66,6 +69,9 @@ export interface BitbucketCloudDouble extends ProviderDouble {
 
 interface RepoRecord extends DoubleRepoState {
   path: string;
+  createdOn: string;
+  /** `updated_on`: creation, then every push that lands. */
+  changedAt: string;
 }
 
 const MAX_PAGELEN = 100;
@@ -98,6 +104,9 @@ export async function startBitbucketCloudDouble(): Promise<BitbucketCloudDouble>
   let maxPageSize = MAX_PAGELEN;
   let apiOrigin = '';
   let webOrigin = '';
+  const clock = createDoubleClock();
+  // Bitbucket Cloud writes times with microseconds and an explicit offset.
+  const stamp = () => clock.now().toISOString().replace('Z', '000+00:00');
 
   const repoPath = (ws: string, slug: string) => join(root, ws, `${slug}.git`);
   const scopesOf = (token: DoubleToken) => {
@@ -170,6 +179,8 @@ export async function startBitbucketCloudDouble(): Promise<BitbucketCloudDouble>
     is_private: repo.private,
     mainbranch: mainbranch ? { type: 'branch', name: mainbranch } : null,
     workspace: { type: 'workspace', slug: repo.owner },
+    created_on: repo.createdOn,
+    updated_on: repo.changedAt,
     links: {
       html: { href: `${webOrigin}/${repo.owner}/${repo.name}` },
       clone: [{ name: 'https', href: `${webOrigin}/${repo.owner}/${repo.name}.git` }],
@@ -282,6 +293,7 @@ export async function startBitbucketCloudDouble(): Promise<BitbucketCloudDouble>
           fields: { name: ['Repository with this Slug and Owner already exists.'] },
         });
       }
+      const created = stamp();
       const record: RepoRecord = {
         owner: ws,
         name: slug,
@@ -289,6 +301,8 @@ export async function startBitbucketCloudDouble(): Promise<BitbucketCloudDouble>
         topics: [],
         description: typeof body.description === 'string' ? body.description : '',
         path: repoPath(ws, slug),
+        createdOn: created,
+        changedAt: created,
       };
       await createBareRepo(record.path);
       repos.set(`${ws}/${slug}`, record);
@@ -386,11 +400,14 @@ export async function startBitbucketCloudDouble(): Promise<BitbucketCloudDouble>
           .end('Your credentials lack the required scope to push.\n');
         return;
       }
-      serveGit(req, res, {
-        projectRoot: root,
-        pathInfo: `/${ws}/${slug}.git/${rest.join('/')}`,
-        remoteUser: token.login,
-      });
+      const pushed = () => (repo.changedAt = stamp());
+      await serveTrackingPush(req, res, repo.path, pushed, () =>
+        serveGit(req, res, {
+          projectRoot: root,
+          pathInfo: `/${ws}/${slug}.git/${rest.join('/')}`,
+          remoteUser: token.login,
+        }),
+      );
       return;
     }
 
@@ -427,6 +444,7 @@ export async function startBitbucketCloudDouble(): Promise<BitbucketCloudDouble>
       if (!owners.has(owner)) throw new Error(`no workspace ${owner} in the double`);
       const path = repoPath(owner, name);
       await createSeededRepo(path, options);
+      const created = stamp();
       repos.set(`${owner}/${name}`, {
         owner,
         name,
@@ -434,6 +452,8 @@ export async function startBitbucketCloudDouble(): Promise<BitbucketCloudDouble>
         topics: [],
         description: options.description ?? '',
         path,
+        createdOn: created,
+        changedAt: created,
       });
     },
     repoState(owner, name) {
@@ -445,6 +465,7 @@ export async function startBitbucketCloudDouble(): Promise<BitbucketCloudDouble>
         private: repo.private,
         topics: [...repo.topics],
         description: repo.description,
+        changedAt: repo.changedAt,
       };
     },
     setMaxPageSize(size) {
@@ -452,6 +473,9 @@ export async function startBitbucketCloudDouble(): Promise<BitbucketCloudDouble>
     },
     setMode(mode) {
       servers.mode = mode;
+    },
+    advanceClock(ms) {
+      clock.advance(ms);
     },
     gitRepoPath: repoPath,
     async close() {

@@ -68,7 +68,8 @@ interface Project {
   owner: string;
 }
 
-interface RepoRecord extends DoubleRepoState {
+// The repository JSON of Data Center carries no time at all, so there is no stamp to keep.
+interface RepoRecord extends Omit<DoubleRepoState, 'changedAt'> {
   projectKey: string;
   path: string;
 }
@@ -469,6 +470,7 @@ export async function startBitbucketServerDouble(): Promise<BitbucketServerDoubl
         private: repo.private,
         topics: [],
         description: repo.description,
+        changedAt: null,
       };
     },
     setMaxPageSize(size) {
@@ -476,6 +478,9 @@ export async function startBitbucketServerDouble(): Promise<BitbucketServerDoubl
     },
     setMode(mode) {
       servers.mode = mode;
+    },
+    advanceClock() {
+      // Nothing this double answers carries a time, so there is no clock to move.
     },
     gitRepoPath(owner, name) {
       const project = projectFor(owner);

@@ -19,6 +19,8 @@
  * - Listings (`/orgs/{org}/repos`, `/users/{username}/repos`, `/repos/{o}/{r}/tags`) take
  *   `page`/`limit` and answer `Link` (next, last) and `X-Total-Count`; `/repos/search` answers
  *   `{ok, data}` and filters by topic with `topic=true`, owner with `uid` and `exclusive`.
+ * - Repository JSON carries `created_at` and `updated_at` (whole seconds); a push that lands
+ *   moves `updated_at` (Gitea's push handler updates the repository's time).
  * - `GET /repos/{o}/{r}/raw/{filepath}?ref=`: raw bytes with `ETag: "<blob sha>"`, 304 on a
  *   matching `If-None-Match` (Gitea's ServeBlob).
  * - `GET /repos/{o}/{r}/archive/{tag}.tar.gz`: `git archive` with the one top folder named
@@ -34,6 +36,7 @@ import { join } from 'node:path';
 import type { OwnerType } from '../../../core/model.js';
 import { createBareRepo, serveGit } from '../../support/git-http-backend.js';
 import {
+  createDoubleClock,
   createSeededRepo,
   gitArchiveStream,
   listGitTags,
@@ -41,6 +44,7 @@ import {
   readGitFile,
   readJsonBody,
   resolveCommit,
+  serveTrackingPush,
   type DoubleRepoState,
   type DoubleToken,
   type ProviderDouble,
@@ -62,6 +66,9 @@ interface Account {
 interface RepoRecord extends DoubleRepoState {
   id: number;
   path: string;
+  createdAt: string;
+  /** `updated_at`: creation, then every push that lands. */
+  changedAt: string;
 }
 
 type Category = 'user' | 'organization' | 'repository';
@@ -80,6 +87,12 @@ export async function startGiteaDouble(): Promise<ProviderDouble> {
   let nextId = 1;
   let maxPageSize = 50;
   let origin = '';
+  const clock = createDoubleClock();
+  const stamp = () =>
+    clock
+      .now()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z');
 
   const key = (name: string) => name.toLowerCase();
   const account = (name: string) => accounts.get(key(name));
@@ -145,6 +158,8 @@ export async function startGiteaDouble(): Promise<ProviderDouble> {
       clone_url: `${origin}/${repo.owner}/${repo.name}.git`,
       default_branch: 'main',
       topics: [...repo.topics],
+      created_at: repo.createdAt,
+      updated_at: repo.changedAt,
     };
   };
 
@@ -201,6 +216,7 @@ export async function startGiteaDouble(): Promise<ProviderDouble> {
     if (repos.has(repoKey(owner.name, name))) {
       return fail(res, 409, 'The repository with the same name already exists.');
     }
+    const created = stamp();
     const record: RepoRecord = {
       id: nextId++,
       owner: owner.name,
@@ -209,6 +225,8 @@ export async function startGiteaDouble(): Promise<ProviderDouble> {
       topics: [],
       description: typeof body.description === 'string' ? body.description : '',
       path: repoPath(owner.name, name),
+      createdAt: created,
+      changedAt: created,
     };
     await createBareRepo(record.path);
     repos.set(repoKey(owner.name, name), record);
@@ -418,11 +436,14 @@ export async function startGiteaDouble(): Promise<ProviderDouble> {
         .end('token does not have at least one of required scope(s)\n');
       return;
     }
-    serveGit(req, res, {
-      projectRoot: root,
-      pathInfo: `/${key(repo.owner)}/${key(repo.name)}.git/${rest.join('/')}`,
-      remoteUser: token.login,
-    });
+    const pushed = () => (repo.changedAt = stamp());
+    await serveTrackingPush(req, res, repo.path, pushed, () =>
+      serveGit(req, res, {
+        projectRoot: root,
+        pathInfo: `/${key(repo.owner)}/${key(repo.name)}.git/${rest.join('/')}`,
+        remoteUser: token.login,
+      }),
+    );
   };
 
   origin = await servers.start(
@@ -449,6 +470,7 @@ export async function startGiteaDouble(): Promise<ProviderDouble> {
       if (!account(owner)) throw new Error(`no owner ${owner} in the double`);
       const path = repoPath(owner, name);
       await createSeededRepo(path, options);
+      const created = stamp();
       repos.set(repoKey(owner, name), {
         id: nextId++,
         owner,
@@ -457,6 +479,8 @@ export async function startGiteaDouble(): Promise<ProviderDouble> {
         topics: [...(options.topics ?? [])],
         description: options.description ?? '',
         path,
+        createdAt: created,
+        changedAt: created,
       });
     },
     repoState(owner, name) {
@@ -468,6 +492,7 @@ export async function startGiteaDouble(): Promise<ProviderDouble> {
         private: repo.private,
         topics: [...repo.topics],
         description: repo.description,
+        changedAt: repo.changedAt,
       };
     },
     setMaxPageSize(size) {
@@ -475,6 +500,9 @@ export async function startGiteaDouble(): Promise<ProviderDouble> {
     },
     setMode(mode) {
       servers.mode = mode;
+    },
+    advanceClock(ms) {
+      clock.advance(ms);
     },
     gitRepoPath: repoPath,
     async close() {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { OwnerType } from '../../../core/model.js';
 import { serveGit } from '../../support/git-http-backend.js';
 import {
+  createDoubleClock,
   createSeededRepo,
   gitArchiveStream,
   listGitTags,
@@ -14,6 +15,7 @@ import {
   readGitFile,
   readJsonBody,
   resolveCommit,
+  serveTrackingPush,
   type DoubleMode,
   type DoubleRepoState,
   type DoubleRequest,
@@ -83,6 +85,13 @@ export async function startGitHubDouble(
   const archiveTokens = new Set<string>();
   const sockets = new Set<Socket>();
   let nextId = 1000;
+  const clock = createDoubleClock();
+  // GitHub writes its times in whole seconds: `2024-01-01T00:00:00Z`.
+  const stamp = () =>
+    clock
+      .now()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z');
   let mode: DoubleMode = 'ok';
   let maxPageSize = 100;
   let archiveAuthorizationCount = 0;
@@ -435,6 +444,7 @@ export async function startGitHubDouble(
   const addRepo = async (owner: string, name: string, options: SeedRepoOptions) => {
     const ownerRecord = account(owner);
     if (!ownerRecord) throw new Error(`the GitHub double has no owner ${owner}`);
+    const createdAt = stamp();
     const repo: RepoRecord = {
       id: nextId++,
       owner: ownerRecord,
@@ -442,7 +452,8 @@ export async function startGitHubDouble(
       private: options.private ?? true,
       topics: [...(options.topics ?? [])],
       description: options.description ?? '',
-      createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      createdAt,
+      pushedAt: createdAt,
     };
     await createSeededRepo(diskPath(repo), options);
     repos.set(repoKey(owner, name), repo);
@@ -497,20 +508,23 @@ export async function startGitHubDouble(
       return refuse(403, `Permission to ${repo.owner.login}/${repo.name}.git denied.\n`);
     }
 
-    serveGit(req, res, {
-      projectRoot: root,
-      pathInfo: `/${repo.owner.login}/${repo.name}.git${match[3]}`,
-      remoteUser: credential.user,
-      log: (entry) =>
-        requests.push({
-          method: entry.method,
-          path: url.pathname,
-          query: url.search.replace(/^\?/, ''),
-          status: entry.status,
-          kind: 'git',
-          gitUser: entry.user,
-        }),
-    });
+    const pushed = () => (repo.pushedAt = stamp());
+    void serveTrackingPush(req, res, diskPath(repo), pushed, () =>
+      serveGit(req, res, {
+        projectRoot: root,
+        pathInfo: `/${repo.owner.login}/${repo.name}.git${match[3]}`,
+        remoteUser: credential.user,
+        log: (entry) =>
+          requests.push({
+            method: entry.method,
+            path: url.pathname,
+            query: url.search.replace(/^\?/, ''),
+            status: entry.status,
+            kind: 'git',
+            gitUser: entry.user,
+          }),
+      }),
+    );
   };
 
   // ---- the archive host (codeload) -------------------------------------------------------
@@ -619,6 +633,7 @@ export async function startGitHubDouble(
         private: repo.private,
         topics: [...repo.topics],
         description: repo.description,
+        changedAt: repo.pushedAt,
       };
     },
     setMaxPageSize(size) {
@@ -626,6 +641,9 @@ export async function startGitHubDouble(
     },
     setMode(next) {
       mode = next;
+    },
+    advanceClock(ms) {
+      clock.advance(ms);
     },
     gitRepoPath(owner, name) {
       const repo = findRepo(owner, name);

@@ -26,6 +26,8 @@ export interface RepoRecord {
   topics: string[];
   description: string;
   createdAt: string;
+  /** When a push last landed: the creation time until one does (as GitHub answers it). */
+  pushedAt: string;
 }
 
 const STAMP = '2024-01-01T00:00:00Z';
@@ -176,7 +178,7 @@ export function minimalRepository(urls: GitHubUrls, repo: RepoRecord): Record<st
     default_branch: 'main',
     created_at: repo.createdAt,
     updated_at: repo.createdAt,
-    pushed_at: repo.createdAt,
+    pushed_at: repo.pushedAt,
   };
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { OwnerType } from '../../../core/model.js';
 import { serveGit } from '../../support/git-http-backend.js';
 import {
+  createDoubleClock,
   createSeededRepo,
   gitArchiveStream,
   listGitTags,
@@ -14,6 +15,7 @@ import {
   readGitFile,
   readJsonBody,
   resolveCommit,
+  serveTrackingPush,
   type DoubleMode,
   type DoubleRepoState,
   type DoubleRequest,
@@ -33,7 +35,8 @@ import {
  *
  * GitLab's surprises are kept: a taken project name answers 400 with a `message` object, not
  * 409; a token without the `api` scope gets 403 `insufficient_scope`; archives are named
- * `<project>-<ref>-<sha>`.
+ * `<project>-<ref>-<sha>`; a push moves `last_activity_at` only when it is more than an hour
+ * old (GitLab throttles that write to once an hour per project).
  */
 export interface GitLabDouble extends ProviderDouble {
   /** Adds a user to a group with an access level (10 guest … 50 owner). */
@@ -70,7 +73,11 @@ interface ProjectRecord {
   topics: string[];
   description: string;
   createdAt: string;
+  lastActivityAt: string;
 }
+
+// GitLab writes a project's `last_activity_at` at most once in this interval.
+const ACTIVITY_INTERVAL_MS = 60 * 60 * 1000;
 
 const ACCESS = { developer: 30, maintainer: 40, owner: 50 } as const;
 
@@ -87,6 +94,7 @@ export async function startGitLabDouble(): Promise<GitLabDouble> {
   let mode: DoubleMode = 'ok';
   let maxPageSize = 100;
   let origin = '';
+  const clock = createDoubleClock();
 
   const userByName = (name: string) => users.get(name.toLowerCase()) ?? null;
   const groupByPath = (path: string) => groups.get(path.toLowerCase()) ?? null;
@@ -183,7 +191,7 @@ export async function startGitLabDouble(): Promise<GitLabDouble> {
       path: p.path,
       path_with_namespace: fullPath(p),
       created_at: p.createdAt,
-      last_activity_at: p.createdAt,
+      last_activity_at: p.lastActivityAt,
       default_branch: 'main',
       tag_list: p.topics,
       topics: p.topics,
@@ -508,6 +516,7 @@ export async function startGitLabDouble(): Promise<GitLabDouble> {
     path: string,
     options: SeedRepoOptions,
   ) => {
+    const createdAt = clock.now().toISOString();
     const project: ProjectRecord = {
       id: nextId++,
       namespace,
@@ -515,7 +524,8 @@ export async function startGitLabDouble(): Promise<GitLabDouble> {
       visibility: options.private === false ? 'public' : 'private',
       topics: [...(options.topics ?? [])],
       description: options.description ?? '',
-      createdAt: new Date().toISOString(),
+      createdAt,
+      lastActivityAt: createdAt,
     };
     await createSeededRepo(diskPath(project), options);
     projects.set(projectKey(namespace.path, path), project);
@@ -566,20 +576,27 @@ export async function startGitLabDouble(): Promise<GitLabDouble> {
       return refuse(403, 'You are not allowed to push code to this project.\n');
     }
 
-    serveGit(req, res, {
-      projectRoot: root,
-      pathInfo: `/${fullPath(project)}.git${match[3]}`,
-      remoteUser: credential.user,
-      log: (entry) =>
-        requests.push({
-          method: entry.method,
-          path: url.pathname,
-          query: url.search.replace(/^\?/, ''),
-          status: entry.status,
-          kind: 'git',
-          gitUser: entry.user,
-        }),
-    });
+    const pushed = () => {
+      const now = clock.now();
+      if (now.getTime() - Date.parse(project.lastActivityAt) < ACTIVITY_INTERVAL_MS) return;
+      project.lastActivityAt = now.toISOString();
+    };
+    void serveTrackingPush(req, res, diskPath(project), pushed, () =>
+      serveGit(req, res, {
+        projectRoot: root,
+        pathInfo: `/${fullPath(project)}.git${match[3]}`,
+        remoteUser: credential.user,
+        log: (entry) =>
+          requests.push({
+            method: entry.method,
+            path: url.pathname,
+            query: url.search.replace(/^\?/, ''),
+            status: entry.status,
+            kind: 'git',
+            gitUser: entry.user,
+          }),
+      }),
+    );
   };
 
   const server = createServer((req, res) => {
@@ -650,6 +667,7 @@ export async function startGitLabDouble(): Promise<GitLabDouble> {
         private: project.visibility === 'private',
         topics: [...project.topics],
         description: project.description,
+        changedAt: project.lastActivityAt,
       };
     },
     setMaxPageSize(size) {
@@ -657,6 +675,9 @@ export async function startGitLabDouble(): Promise<GitLabDouble> {
     },
     setMode(next) {
       mode = next;
+    },
+    advanceClock(ms) {
+      clock.advance(ms);
     },
     gitRepoPath(owner, name) {
       const project = projects.get(projectKey(owner, name));

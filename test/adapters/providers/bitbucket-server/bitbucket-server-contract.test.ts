@@ -8,7 +8,8 @@ import { describeProviderContract } from '../provider-contract.js';
 // The suite hands every adapter the bare secret. A personal HTTP access token goes to git as the
 // Basic password of its own user, so an admin saves it as `username:token`; the harness turns
 // the secret into that form, and the suite still checks git gets the bare secret as password.
-// Bitbucket's raw file endpoint answers no conditional requests.
+// Bitbucket's raw file endpoint answers no conditional requests, and its repository listing
+// carries no time of any kind.
 describeProviderContract('bitbucket-server', {
   startDouble: startBitbucketServerDouble,
   makeAdapter(conn, options, double) {
@@ -19,4 +20,5 @@ describeProviderContract('bitbucket-server', {
     );
   },
   conditionalReads: false,
+  changeStamps: false,
 });

@@ -116,6 +116,8 @@ describe('plain git provider adapter', () => {
       defaultBranch: 'main',
       private: true,
       topics: null,
+      // Plain git keeps no time of a last change, so the catalog could never trust it.
+      changedAt: null,
     });
     expect(await adapter.getRepo('missing')).toBeNull();
     expect(await adapter.listTags('second-app-console')).toEqual([
