@@ -80,7 +80,9 @@ async function refresh(h: SourceControlHarness, token: string): Promise<number> 
  * catalog_refresh.requests and .not_modified: one refresh of Available Apps for an owner of
  * 1,000 repositories (200 apps, 800 other repositories), after a first refresh filled the
  * manifest cache. Counts every request the GitHub double answered during the second refresh and
- * how many of them were 304 Not Modified.
+ * how many of them were 304 Not Modified. Nothing is pushed between the two refreshes, so no
+ * `pushed_at` moves: the apps' manifests are asked about with their ETags and the plain
+ * repositories, found without a manifest the first time, are not read at all.
  */
 export async function runCatalogBench(): Promise<BenchRow[]> {
   const { h, double } = await startGitHubWorld(OWNER, TOKEN);

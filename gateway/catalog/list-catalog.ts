@@ -79,6 +79,8 @@ export async function listCatalog(
   let stopped: ErrorInfo | null = null;
   const read = async (repo: RepoInfo): Promise<ManifestRead> => {
     const key = keyOf(repo);
+    // Asks nothing of the provider, so it holds even once the rate limit or the time is spent.
+    if (deps.cache.knownAbsent(key, repo.changedAt)) return { kind: 'none' };
     const cached = deps.cache.get(key);
     if (stopped !== null)
       return { kind: 'failed', error: stopped, stale: cached?.manifest ?? null };
@@ -174,7 +176,11 @@ async function taggedNames(
   return names;
 }
 
-/** One conditional read of the manifest; the cache answers a 304. */
+/**
+ * One conditional read of the manifest; the cache answers a 304. Finding no valid manifest is
+ * remembered under the repository's change stamp, so an unchanged plain repository is not read
+ * at the next refresh.
+ */
 async function readManifest(
   provider: ProviderAdapter,
   cache: ManifestCache,
@@ -193,16 +199,24 @@ async function readManifest(
         'The provider answered 304 to an unconditional read.',
       );
     }
-    return cached.manifest ? { kind: 'manifest', manifest: cached.manifest } : { kind: 'none' };
+    if (cached.manifest) return { kind: 'manifest', manifest: cached.manifest };
+    cache.setAbsent(key, repo.changedAt);
+    return { kind: 'none' };
   }
   if (answer.status === 'not_found') {
     cache.delete(key);
+    cache.setAbsent(key, repo.changedAt);
     return { kind: 'none' };
   }
 
   const manifest = parseManifest(answer.content);
   if (answer.etag !== null) cache.set(key, { etag: answer.etag, manifest });
-  return manifest ? { kind: 'manifest', manifest } : { kind: 'none' };
+  if (manifest) {
+    cache.forgetAbsence(key);
+    return { kind: 'manifest', manifest };
+  }
+  cache.setAbsent(key, repo.changedAt);
+  return { kind: 'none' };
 }
 
 function errorInfoOf(error: unknown): ErrorInfo {

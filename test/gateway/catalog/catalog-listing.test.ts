@@ -1,7 +1,25 @@
-import { execFileSync } from 'node:child_process';
-import { startCatalogWorld, seedApp, OWNER, type CatalogWorld } from './catalog-support.js';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { listCatalog } from '../../../gateway/catalog/list-catalog.js';
+import { ManifestCache } from '../../../gateway/catalog/manifest-cache.js';
+import {
+  appFiles,
+  manifestFor,
+  startCatalogWorld,
+  seedApp,
+  OWNER,
+  TOKEN,
+  type CatalogWorld,
+} from './catalog-support.js';
 import { WORKSPACE } from '../../support/gateway-harness.js';
-import { listGitTags } from '../../doubles/provider-double.js';
+import type { ProviderFactory } from '../../../gateway/source-control/provider-session.js';
+import { listGitTags, type DoubleRequest } from '../../doubles/provider-double.js';
+
+const execFileAsync = promisify(execFile);
 
 interface Entry {
   repo: string;
@@ -17,7 +35,6 @@ interface Entry {
 }
 
 let world: CatalogWorld;
-afterEach(() => world.close());
 
 async function listing(role: 'viewer' | 'builder' = 'viewer'): Promise<Response> {
   const token = await world.h.gateway.userToken({ role });
@@ -30,10 +47,81 @@ async function entries(): Promise<Entry[]> {
   return ((await response.json()) as { entries: Entry[] }).entries;
 }
 
+/** Reads of the root manifest of `repo` among `requests`, whatever the provider's path for it. */
+function manifestReads(requests: readonly DoubleRequest[], repo: string): DoubleRequest[] {
+  return requests.filter(
+    (r) =>
+      r.kind === 'api' &&
+      r.path.includes(`/${repo}/`) &&
+      (r.path.endsWith('/contents/second-app.json') || r.path.endsWith('/raw/second-app.json')),
+  );
+}
+
+/**
+ * Commits `files` on top of `main` of a repository of the GitHub double and pushes it through
+ * the double's git endpoint, as someone outside the gateway would. The token reaches git through
+ * the environment only.
+ */
+async function pushFromOutside(repo: string, files: Record<string, string>): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'catalog-push-'));
+  const basic = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
+  const env = {
+    PATH: process.env.PATH,
+    HOME: work,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'http.extraHeader',
+    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+    GIT_AUTHOR_NAME: 'Outside',
+    GIT_AUTHOR_EMAIL: 'outside@example.test',
+    GIT_COMMITTER_NAME: 'Outside',
+    GIT_COMMITTER_EMAIL: 'outside@example.test',
+  };
+  const git = (args: string[]) => execFileAsync('git', args, { env, cwd: join(work, 'clone') });
+  try {
+    await execFileAsync(
+      'git',
+      ['clone', '-q', `${world.double.gitOrigin}/${OWNER}/${repo}.git`, 'clone'],
+      { env, cwd: work },
+    );
+    for (const [path, body] of Object.entries(files)) {
+      await mkdir(dirname(join(work, 'clone', path)), { recursive: true });
+      await writeFile(join(work, 'clone', path), body);
+    }
+    await git(['add', '-A']);
+    await git(['commit', '-q', '-m', 'share the app']);
+    await git(['push', '-q', 'origin', 'main']);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs one catalog refresh straight through `listCatalog`, with the providers and cache given,
+ * and answers how often it read the manifest of `plain-website`; the listing must be empty.
+ */
+async function plainReadsOfRefresh(providers: ProviderFactory, cache: ManifestCache) {
+  const deps = {
+    mode: 'local' as const,
+    catalogEnabled: false,
+    secrets: world.h.module.secrets,
+    providers,
+    remoteTimeoutMs: 5_000,
+    cache,
+    logger: pino({ level: 'silent' }),
+  };
+  const before = world.double.requests.length;
+  expect(await listCatalog(deps, world.h.gateway.store.reader(WORKSPACE))).toEqual([]);
+  return manifestReads(world.double.requests.slice(before), 'plain-website').length;
+}
+
 describe('with a GitHub organization', () => {
   beforeEach(async () => {
     world = await startCatalogWorld();
   });
+  afterEach(() => world.close());
 
   test('lists available apps with or without the topic, never storage-only or broken ones', async () => {
     await seedApp(world, 'second-app-alpha', { appName: 'Alpha' });
@@ -123,6 +211,83 @@ describe('with a GitHub organization', () => {
     expect(seen.every((r) => r.method === 'GET')).toBe(true);
   });
 
+  test('a refresh does not read an unchanged plain repository again; a push to it does', async () => {
+    await seedApp(world, 'second-app-alpha');
+    await world.double.seedRepo(OWNER, 'plain-website', { files: { 'index.html': 'hi' } });
+    await world.double.seedRepo(OWNER, 'broken-manifest', {
+      files: { 'second-app.json': '{"type": "second.app.export.v1",' },
+    });
+
+    await entries();
+    const firstRefresh = world.double.requests.length;
+    expect((await entries()).map((entry) => entry.repo)).toEqual(['second-app-alpha']);
+    const second = world.double.requests.slice(firstRefresh);
+    expect(manifestReads(second, 'plain-website')).toEqual([]);
+    expect(manifestReads(second, 'broken-manifest')).toEqual([]);
+    // A known manifest is still asked about, with its ETag.
+    expect(manifestReads(second, 'second-app-alpha').map((r) => r.status)).toEqual([304]);
+
+    // GitHub stamps pushes in whole seconds; the double's clock moves a minute on, as a person
+    // would take that long before sharing.
+    world.double.advanceClock(60_000);
+    const files = appFiles(1);
+    await pushFromOutside('plain-website', {
+      ...files,
+      'second-app.json': manifestFor('plain-website', files, { appName: 'Website' }),
+    });
+    const beforePush = world.double.requests.length;
+    const afterPush = await entries();
+    expect(manifestReads(world.double.requests.slice(beforePush), 'plain-website')).toHaveLength(1);
+    expect(afterPush.map((entry) => [entry.repo, entry.appName])).toEqual([
+      ['plain-website', 'Website'],
+      ['second-app-alpha', 'App second-app-alpha'],
+    ]);
+
+    // Now a known manifest, it is asked about with its ETag like any other app.
+    const beforeAgain = world.double.requests.length;
+    await entries();
+    const again = manifestReads(world.double.requests.slice(beforeAgain), 'plain-website');
+    expect(again.map((r) => r.status)).toEqual([304]);
+  });
+
+  test('a remembered plain repository is read again once the cap has passed', async () => {
+    await world.double.seedRepo(OWNER, 'plain-website', { files: { 'index.html': 'hi' } });
+    let now = Date.parse('2025-06-01T12:00:00Z');
+    // The default cap: an hour, GitLab's own delay in moving its stamp.
+    const cache = new ManifestCache({ now: () => now });
+    const refreshReads = () => plainReadsOfRefresh(world.h.module.providers, cache);
+
+    expect(await refreshReads()).toBe(1);
+    now += 59 * 60 * 1000;
+    expect(await refreshReads()).toBe(0);
+    now += 2 * 60 * 1000;
+    expect(await refreshReads()).toBe(1);
+    // Read again under the same stamp, it is believed for another hour from then.
+    now += 30 * 60 * 1000;
+    expect(await refreshReads()).toBe(0);
+  });
+
+  test('a listing without change stamps has its plain repositories read at every refresh', async () => {
+    await world.double.seedRepo(OWNER, 'plain-website', { files: { 'index.html': 'hi' } });
+    // Bitbucket Data Center and plain git list no change stamp; the same GitHub listing with its
+    // stamps taken out stands for them here.
+    const withoutStamps: ProviderFactory = (connection, options) => {
+      const adapter = world.h.module.providers(connection, options);
+      return {
+        ...adapter,
+        async *listRepos(listOptions) {
+          for await (const repo of adapter.listRepos(listOptions))
+            yield { ...repo, changedAt: null };
+        },
+      };
+    };
+    const cache = new ManifestCache();
+
+    for (let refresh = 0; refresh < 3; refresh += 1) {
+      expect(await plainReadsOfRefresh(withoutStamps, cache)).toBe(1);
+    }
+  });
+
   test('a repository that cannot be read shows its own error; the others are listed', async () => {
     await seedApp(world, 'second-app-alpha');
     await seedApp(world, 'second-app-beta');
@@ -184,7 +349,7 @@ describe('with a GitHub organization', () => {
 });
 
 describe('where the catalog cannot answer', () => {
-  afterEach(() => undefined);
+  afterEach(() => world.close());
 
   test('plain git answers 409 not_supported, no connection 409 not_connected', async () => {
     world = await startCatalogWorld();
