@@ -18,11 +18,18 @@ export interface ValidationReport {
   missingPermissions: string[];
 }
 
+/** The ref an adapter reads as the default branch when its listing does not name the branch. */
+export const DEFAULT_BRANCH_REF = 'HEAD';
+
 export interface RepoInfo {
   owner: string;
   name: string;
   /** The page a person opens in a browser. */
   htmlUrl: string;
+  /**
+   * The default branch; null for an empty repository. `DEFAULT_BRANCH_REF` where the provider's
+   * listing does not name it: the adapter reads that ref as the repository's default branch.
+   */
   defaultBranch: string | null;
   private: boolean;
   /** Topics as the listing reported them; null where the provider has none. */

@@ -7,14 +7,15 @@ import {
   joinUrl,
   type FetchAdapterOptions,
 } from '../fetch-client.js';
-import type {
-  FileRead,
-  GitRemote,
-  ProviderAdapter,
-  ProviderConnection,
-  RepoInfo,
-  TagInfo,
-  ValidationReport,
+import {
+  DEFAULT_BRANCH_REF,
+  type FileRead,
+  type GitRemote,
+  type ProviderAdapter,
+  type ProviderConnection,
+  type RepoInfo,
+  type TagInfo,
+  type ValidationReport,
 } from '../provider-port.js';
 import type { RetryPolicy } from '../rate-limit.js';
 import { checkRemoteBaseUrl } from '../remote-url.js';
@@ -114,7 +115,9 @@ export function createBitbucketServerAdapter(
       owner: conn.owner,
       name: repo.slug,
       htmlUrl: repo.links?.self?.[0]?.href ?? browse.href,
-      defaultBranch: repo.defaultBranch ?? null,
+      // The repository listing of Data Center does not name the default branch, and asking for
+      // it costs a request per repository; the raw endpoint reads it when no `at` is given.
+      defaultBranch: repo.defaultBranch ?? DEFAULT_BRANCH_REF,
       private: repo.public !== true,
       topics: null,
       // The repository listing of Data Center carries no time of any kind.
@@ -237,7 +240,7 @@ export function createBitbucketServerAdapter(
     async readFile(repo, path, ref): Promise<FileRead> {
       const url = repoUrl(repo, 'raw');
       url.pathname += `/${encodePath(path)}`;
-      url.searchParams.set('at', ref);
+      if (ref !== DEFAULT_BRANCH_REF) url.searchParams.set('at', ref);
       const response = await rest.request({
         url,
         action: `reading ${path} of ${projectKey}/${repo} at ${ref}`,

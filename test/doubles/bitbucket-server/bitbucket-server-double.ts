@@ -322,7 +322,8 @@ export async function startBitbucketServerDouble(): Promise<BitbucketServerDoubl
     if (!what) return sendJson(res, 200, repoJson(repo));
 
     if (what === 'raw' && rest.length > 0) {
-      const at = url.searchParams.get('at') ?? 'main';
+      // Without `at`, Data Center reads the repository's default branch.
+      const at = url.searchParams.get('at') ?? 'HEAD';
       const file = await readGitFile(repo.path, at, rest.join('/'));
       if (!file)
         return errors(

@@ -126,7 +126,8 @@ describe.each(CASES)('through the $name double', (providerCase) => {
     await double?.close();
   });
 
-  test('connect, publish v1, v2 on a change, nothing when unchanged, restore v1 with no mirror', async () => {
+  /** Saves the double's settings as an admin, as the first step of every test. */
+  const connect = async () => {
     const saved = await h.gateway.request('/api/v1/source-control', {
       method: 'PUT',
       token: await h.gateway.userToken({ role: 'admin' }),
@@ -143,6 +144,10 @@ describe.each(CASES)('through the $name double', (providerCase) => {
       settings: { connected: boolean; account: string | null };
     };
     expect([saved.status, settings.settings.connected]).toEqual([200, true]);
+  };
+
+  test('connect, publish v1, v2 on a change, nothing when unchanged, restore v1 with no mirror', async () => {
+    await connect();
 
     const appId = await h.gateway.createApp('Field Notes');
     const worker = await h.gateway.workerToken(appId);
@@ -219,5 +224,53 @@ describe.each(CASES)('through the $name double', (providerCase) => {
     expect(names).toContain('dist/index.html');
     expect(names).not.toContain('src/notes.ts');
     expect(names).not.toContain('second-app.json');
+  });
+
+  test('a shared app is listed in Available Apps and installs as a local copy', async () => {
+    const builder = await h.gateway.userToken({ role: 'builder' });
+    const post = (path: string, body: unknown = {}) =>
+      h.gateway.request(path, {
+        method: 'POST',
+        token: builder,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    await connect();
+    const appId = await h.gateway.createApp('Shared Board');
+    const worker = await h.gateway.workerToken(appId);
+    expect((await uploadBuild(h.gateway, appId, worker, await makeTar(sampleApp()))).status).toBe(
+      201,
+    );
+    expect((await post(`/api/v1/apps/${appId}/source-control/publish`)).status).toBe(202);
+    await h.settle();
+    expect(
+      (await post(`/api/v1/apps/${appId}/source-control/share`, { available: true })).status,
+    ).toBe(202);
+    await h.settle();
+
+    const listed = await h.gateway.request('/api/v1/catalog', { token: builder });
+    expect(listed.status).toBe(200);
+    const { entries } = (await listed.json()) as {
+      entries: { repo: string; version: number | null; error: unknown }[];
+    };
+    expect(entries.find((entry) => entry.repo === 'second-app-shared-board')).toMatchObject({
+      version: 1,
+      error: null,
+    });
+    // Storage-only repositories are not offered.
+    expect(entries.map((entry) => entry.repo)).not.toContain('second-app-field-notes');
+
+    const installed = await post('/api/v1/catalog/install', { repo: 'second-app-shared-board' });
+    expect(installed.status).toBe(201);
+    const { app } = (await installed.json()) as {
+      app: { id: string; installedFrom: Record<string, unknown> | null };
+    };
+    expect(app.id).not.toBe(appId);
+    expect(app.installedFrom).toMatchObject({
+      provider: double.provider,
+      repo: 'second-app-shared-board',
+      version: 1,
+      tag: 'second-app-v1',
+    });
   });
 });

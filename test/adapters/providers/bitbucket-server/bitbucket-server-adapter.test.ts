@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createBitbucketServerAdapter } from '../../../../adapters/providers/bitbucket-server/bitbucket-server-adapter.js';
 import { parseBitbucketServerToken } from '../../../../adapters/providers/bitbucket-server/bitbucket-server-credential.js';
-import type {
-  GitRemote,
-  ProviderConnection,
+import {
+  DEFAULT_BRANCH_REF,
+  type GitRemote,
+  type ProviderConnection,
+  type RepoInfo,
 } from '../../../../adapters/providers/provider-port.js';
 import {
   startBitbucketServerDouble,
@@ -197,6 +199,23 @@ describe('Bitbucket Data Center adapter', () => {
       expect(read).toEqual({ status: 'ok', content: Buffer.from('{"v":1}'), etag: null });
       expect(sent).toEqual([null]);
       expect(double.requests.at(-1)?.query).toBe('at=second-app-v1');
+    });
+
+    it('reads the default branch, which the listing does not name, by leaving out `at`', async () => {
+      await double.seedRepo(KEY, 'second-app-d', { files: { 'second-app.json': '{"v":2}' } });
+      const adapter = connect();
+
+      const listed: RepoInfo[] = [];
+      for await (const repo of adapter.listRepos()) listed.push(repo);
+      expect(listed.map((repo) => repo.defaultBranch)).toEqual([DEFAULT_BRANCH_REF]);
+      expect((await adapter.getRepo('second-app-d'))?.defaultBranch).toBe(DEFAULT_BRANCH_REF);
+
+      const read = await adapter.readFile('second-app-d', 'second-app.json', DEFAULT_BRANCH_REF);
+      expect(read).toEqual({ status: 'ok', content: Buffer.from('{"v":2}'), etag: null });
+      expect(double.requests.at(-1)).toMatchObject({
+        path: `/rest/api/1.0/projects/${KEY}/repos/second-app-d/raw/second-app.json`,
+        query: '',
+      });
     });
 
     it('asks for a tar.gz with the slug as prefix, giving one top folder', async () => {
