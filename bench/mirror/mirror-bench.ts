@@ -25,7 +25,7 @@ import {
   type GeneratedApp,
 } from '../fixtures.js';
 import { benchRow, median, timed, type BenchRow } from './bench-row.js';
-import { drain, runBaseline } from './bench-git.js';
+import { drain, runBaseline, settleDisk } from './bench-git.js';
 import { stageUpload, type StagedApp } from './staged-app.js';
 
 const execFileAsync = promisify(execFile);
@@ -133,9 +133,9 @@ export async function benchVersionWrite(
   size: AppSize,
   options: { runs?: number; withRestore?: boolean; withRss?: boolean } = {},
 ): Promise<BenchRow[]> {
-  // Three runs at every size, ours and the baselines alternated, so the medians compare runs made
+  // Five runs at every size, ours and the baselines alternated, so the medians compare runs made
   // under the same load.
-  const runs = options.runs ?? 3;
+  const runs = options.runs ?? 5;
   const ws = await workspace();
   try {
     const app = await generateApp(size, { root: await ws.fresh('app') });
@@ -146,9 +146,12 @@ export async function benchVersionWrite(
     const fastImport: number[] = [];
     let last!: Awaited<ReturnType<typeof writeFromUpload>>;
     for (let run = 0; run < runs; run += 1) {
+      await settleDisk();
       last = await writeFromUpload(ws, tarPath);
       ours.push(last);
+      await settleDisk();
       addBaseline.push(await gitAddBaseline(ws, tarPath));
+      await settleDisk();
       fastImport.push(await fastImportBaseline(ws, app));
     }
 
