@@ -5,7 +5,7 @@ import type { AppPatch, WorkspaceStore } from '../../adapters/store/store-port.j
 import { recordAudit } from '../audit/audit-log.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { SyncRunner } from '../sync/sync-runner.js';
-import { newSyncJob, planBuildSync } from '../sync/sync-planner.js';
+import { newSyncJob, planBuildSync, requeuedJob } from '../sync/sync-planner.js';
 
 export interface AppActionDeps {
   mode: DeploymentMode;
@@ -89,13 +89,7 @@ export async function retrySync(
   const jobs = await workspace.unfinishedJobsOfApp(app.id);
   for (const job of jobs) {
     if (job.state === 'running') continue;
-    await workspace.putJob({
-      ...job,
-      state: 'queued',
-      attempts: 0,
-      runAfter: null,
-      updatedAt: now,
-    });
+    await workspace.putJob(requeuedJob(job, now));
   }
   if (jobs.length === 0) {
     // The failure's job is gone (for example the app was published again since): sync the draft.

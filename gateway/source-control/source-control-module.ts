@@ -12,7 +12,7 @@ import { createCatalogDeps } from '../catalog/catalog-deps.js';
 import { catalogRoutes } from '../http/routes/catalog-routes.js';
 import { restoreRoutes } from '../http/routes/restore-routes.js';
 import { eventRoutes, sourceControlRoutes } from '../http/routes/source-control-routes.js';
-import { planBuildSync } from '../sync/sync-planner.js';
+import { planBuildSync, requeuedJob } from '../sync/sync-planner.js';
 import { SyncRunner } from '../sync/sync-runner.js';
 import { mirrorVersionWriter, type VersionWriter } from '../sync/version-writer.js';
 import type { AppActionDeps } from './app-actions.js';
@@ -87,13 +87,7 @@ export function createSourceControl(options: SourceControlOptions): SourceContro
     const now = new Date().toISOString();
     const jobs = await workspace.unfinishedJobsOfWorkspace();
     for (const job of jobs.filter((unfinished) => unfinished.state === 'failed')) {
-      await workspace.putJob({
-        ...job,
-        state: 'queued',
-        attempts: 0,
-        runAfter: null,
-        updatedAt: now,
-      });
+      await workspace.putJob(requeuedJob(job, now));
     }
     for (const appId of new Set(jobs.map((job) => job.appId))) runner.kick(workspaceId, appId);
   };

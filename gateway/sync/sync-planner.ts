@@ -59,3 +59,8 @@ export function newSyncJob(
     updatedAt: now,
   };
 }
+
+/** A held or waiting job put back in the queue with a fresh count of attempts, to run now. */
+export function requeuedJob(job: SyncJobRecord, at: string): SyncJobRecord {
+  return { ...job, state: 'queued', attempts: 0, runAfter: null, updatedAt: at };
+}
