@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { OwnerType, ProviderId } from '../../core/model.js';
-import { createBareRepo } from '../support/git-http-backend.js';
+import { createBareRepo, type GitRequestLogEntry } from '../support/git-http-backend.js';
 
 /**
  * How the double answers the next API requests.
@@ -80,6 +80,22 @@ export interface DoubleRequest {
   gitUser: string | null;
 }
 
+/** Records the git requests of `url` in `requests` as the double saw them from outside. */
+export function gitRequestLog(
+  requests: DoubleRequest[],
+  url: URL,
+): (entry: GitRequestLogEntry) => void {
+  return (entry) =>
+    requests.push({
+      method: entry.method,
+      path: url.pathname,
+      query: url.search.replace(/^\?/, ''),
+      status: entry.status,
+      kind: 'git',
+      gitUser: entry.user,
+    });
+}
+
 /**
  * A provider's REST API and git hosting, faked by real HTTP servers on 127.0.0.1 with real bare
  * repositories behind. Every provider double implements this, so one contract suite drives them
@@ -124,14 +140,21 @@ export interface ProviderDouble {
 /** The time a double stamps changes with: the machine's, plus however far a test moved it. */
 export interface DoubleClock {
   now(): Date;
+  /** The time in whole seconds, as GitHub and Gitea write theirs: `2024-01-01T00:00:00Z`. */
+  wholeSeconds(): string;
   advance(ms: number): void;
 }
 
 /** A clock that starts at the machine's time. */
 export function createDoubleClock(): DoubleClock {
   let offsetMs = 0;
+  const now = () => new Date(Date.now() + offsetMs);
   return {
-    now: () => new Date(Date.now() + offsetMs),
+    now,
+    wholeSeconds: () =>
+      now()
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z'),
     advance(ms) {
       offsetMs += ms;
     },

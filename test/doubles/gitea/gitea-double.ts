@@ -88,11 +88,7 @@ export async function startGiteaDouble(): Promise<ProviderDouble> {
   let maxPageSize = 50;
   let origin = '';
   const clock = createDoubleClock();
-  const stamp = () =>
-    clock
-      .now()
-      .toISOString()
-      .replace(/\.\d+Z$/, 'Z');
+  const stamp = () => clock.wholeSeconds();
 
   const key = (name: string) => name.toLowerCase();
   const account = (name: string) => accounts.get(key(name));

@@ -11,6 +11,7 @@ import {
   createSeededRepo,
   gitArchiveStream,
   listGitTags,
+  gitRequestLog,
   parseBasicAuth,
   readGitFile,
   readJsonBody,
@@ -86,12 +87,7 @@ export async function startGitHubDouble(
   const sockets = new Set<Socket>();
   let nextId = 1000;
   const clock = createDoubleClock();
-  // GitHub writes its times in whole seconds: `2024-01-01T00:00:00Z`.
-  const stamp = () =>
-    clock
-      .now()
-      .toISOString()
-      .replace(/\.\d+Z$/, 'Z');
+  const stamp = () => clock.wholeSeconds();
   let mode: DoubleMode = 'ok';
   let maxPageSize = 100;
   let archiveAuthorizationCount = 0;
@@ -514,15 +510,7 @@ export async function startGitHubDouble(
         projectRoot: root,
         pathInfo: `/${repo.owner.login}/${repo.name}.git${match[3]}`,
         remoteUser: credential.user,
-        log: (entry) =>
-          requests.push({
-            method: entry.method,
-            path: url.pathname,
-            query: url.search.replace(/^\?/, ''),
-            status: entry.status,
-            kind: 'git',
-            gitUser: entry.user,
-          }),
+        log: gitRequestLog(requests, url),
       }),
     );
   };

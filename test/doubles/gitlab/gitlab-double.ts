@@ -11,6 +11,7 @@ import {
   createSeededRepo,
   gitArchiveStream,
   listGitTags,
+  gitRequestLog,
   parseBasicAuth,
   readGitFile,
   readJsonBody,
@@ -586,15 +587,7 @@ export async function startGitLabDouble(): Promise<GitLabDouble> {
         projectRoot: root,
         pathInfo: `/${fullPath(project)}.git${match[3]}`,
         remoteUser: credential.user,
-        log: (entry) =>
-          requests.push({
-            method: entry.method,
-            path: url.pathname,
-            query: url.search.replace(/^\?/, ''),
-            status: entry.status,
-            kind: 'git',
-            gitUser: entry.user,
-          }),
+        log: gitRequestLog(requests, url),
       }),
     );
   };
