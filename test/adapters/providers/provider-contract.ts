@@ -383,13 +383,7 @@ export function describeProviderContract(name: string, harness: ProviderContract
         const remote = adapter.gitRemote('second-app-push');
         const sha = await makeCommit(join(work, 'src'));
 
-        await gitWithCredential(remote, work, [
-          '--git-dir',
-          join(work, 'src', '.git'),
-          'push',
-          remote.url,
-          'main:refs/heads/main',
-        ]);
+        await pushSourceMain(remote, work);
 
         const onServer = await gitOutput([
           '--git-dir',
@@ -432,13 +426,7 @@ export function describeProviderContract(name: string, harness: ProviderContract
         double.advanceClock(2 * 60 * 60 * 1000);
         const remote = adapter.gitRemote('second-app-stamp');
         await makeCommit(join(work, 'src'));
-        await gitWithCredential(remote, work, [
-          '--git-dir',
-          join(work, 'src', '.git'),
-          'push',
-          remote.url,
-          'main:refs/heads/main',
-        ]);
+        await pushSourceMain(remote, work);
         const after = await listedStamp();
 
         expect(after).toBe(double.repoState(CONTRACT_ORG, 'second-app-stamp')?.changedAt);
@@ -592,6 +580,17 @@ function runGitProcess(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Pr
 
 function gitOutput(args: string[], cwd?: string): Promise<string> {
   return runGitProcess(args, GIT_ENV, cwd);
+}
+
+/** Pushes `main` of the clone at `<work>/src` to the remote, with the adapter's credential form. */
+export function pushSourceMain(remote: GitRemote, work: string): Promise<string> {
+  return gitWithCredential(remote, work, [
+    '--git-dir',
+    join(work, 'src', '.git'),
+    'push',
+    remote.url,
+    'main:refs/heads/main',
+  ]);
 }
 
 /**

@@ -12,7 +12,12 @@ import {
   startBitbucketCloudDouble,
   type BitbucketCloudDouble,
 } from '../../../doubles/bitbucket-cloud/bitbucket-cloud-double.js';
-import { expectSafeError, failure, gitWithCredential } from '../provider-contract.js';
+import {
+  expectSafeError,
+  failure,
+  gitWithCredential,
+  pushSourceMain,
+} from '../provider-contract.js';
 import { commitIn, tarEntries } from '../../../support/git-fixtures.js';
 
 const run = promisify(execFile);
@@ -151,13 +156,7 @@ describe('Bitbucket Cloud adapter', () => {
         const remote = adapter.gitRemote('second-app-bot');
         const sha = await commitIn(join(work, 'src'));
 
-        await gitWithCredential(remote, work, [
-          '--git-dir',
-          join(work, 'src', '.git'),
-          'push',
-          remote.url,
-          'main',
-        ]);
+        await pushSourceMain(remote, work);
         const listed = await gitWithCredential(remote, work, ['ls-remote', remote.url]);
 
         expect(listed).toContain(`${sha}\trefs/heads/main`);

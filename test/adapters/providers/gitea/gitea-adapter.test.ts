@@ -8,7 +8,7 @@ import { missingScopesFrom } from '../../../../adapters/providers/gitea/gitea-sc
 import type { ProviderConnection } from '../../../../adapters/providers/provider-port.js';
 import type { ProviderDouble } from '../../../doubles/provider-double.js';
 import { startGiteaDouble } from '../../../doubles/gitea/gitea-double.js';
-import { expectSafeError, failure, gitWithCredential } from '../provider-contract.js';
+import { expectSafeError, failure, pushSourceMain } from '../provider-contract.js';
 import { commitIn, tarEntries } from '../../../support/git-fixtures.js';
 
 const run = promisify(execFile);
@@ -253,13 +253,7 @@ describe('Gitea adapter', () => {
       try {
         const sha = await commitIn(join(work, 'src'));
 
-        await gitWithCredential(remote, work, [
-          '--git-dir',
-          join(work, 'src', '.git'),
-          'push',
-          remote.url,
-          'main',
-        ]);
+        await pushSourceMain(remote, work);
 
         const onServer = await run('git', [
           '--git-dir',
