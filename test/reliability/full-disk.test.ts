@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,13 +25,16 @@ import {
 import { findInconsistencies, type UploadedBuild } from './version-invariants.js';
 
 /**
- * DATA_DIR is a 24 MB tmpfs and its mirrors folder a 4 MB tmpfs of its own, so the store and
- * the mirror can each be filled while the other still has room. Mounting needs root (or
- * CAP_SYS_ADMIN); where it is refused the test is skipped and says why.
+ * DATA_DIR is a 24 MB tmpfs, and its mirrors folder (4 MB) and upload staging folder (8 MB) are
+ * tmpfs mounts of their own, so the mirror, the staging area and the store can each be filled
+ * while the others still have room: which of them runs out is then the test's choice, not a
+ * matter of how many bytes the others happened to leave. Mounting needs root (or CAP_SYS_ADMIN);
+ * where it is refused the test is skipped and says why.
  */
 const root = mkdtempSync(join(tmpdir(), 'reliability-full-disk-'));
 const dataDir = join(root, 'data');
 const mirrorsDir = join(dataDir, 'mirrors');
+const stagingDir = join(dataDir, 'tmp');
 const mounted: string[] = [];
 
 function mountTmpfs(dir: string, size: string): string | null {
@@ -45,7 +48,8 @@ function mountTmpfs(dir: string, size: string): string | null {
   return null;
 }
 
-const refused = mountTmpfs(dataDir, '24m') ?? mountTmpfs(mirrorsDir, '4m');
+const refused =
+  mountTmpfs(dataDir, '24m') ?? mountTmpfs(mirrorsDir, '4m') ?? mountTmpfs(stagingDir, '8m');
 const withDisk = refused === null ? test : test.skip;
 if (refused !== null) {
   // A file whose every test is skipped runs no hooks: clean up here.
@@ -153,22 +157,26 @@ withDisk(
     expect(failing.nextRetryAt).not.toBeNull();
     expect((await client.preview(appId)).text).toContain('build 2');
 
-    // The store's disk is full: an upload is refused with 507 whether staging or the database
-    // runs out, nothing of it is listed, and the preview keeps serving the last good draft.
-    const storeFiller = await fill(dataDir);
+    // An upload is refused with 507 whether staging or the database runs out, nothing of it is
+    // listed, and the preview keeps serving the last good draft. First the staging disk is full.
+    const stagingFiller = await fill(stagingDir);
     const staged = await upload(heavyApp(3, 512 * 1024), 'Build 3, no room to stage');
     expect({ status: staged.status, code: staged.body.error?.code }).toEqual({
       status: 507,
       code: 'storage_full',
     });
-    await rm(storeFiller, { recursive: true });
-    await fill(dataDir, 3);
-    const stored = await upload(heavyApp(4, 150 * 1024), 'Build 4, no room to store');
+    expect(staged.body.error).toMatchObject({ message: expect.not.stringMatching(/store/) });
+    await rm(stagingFiller, { recursive: true });
+
+    // Then the store's disk: the files stage on their own mount, and the database has to find
+    // room for an asset larger than anything it wrote before, so its write-ahead log cannot
+    // take it in space it already holds.
+    await fill(dataDir);
+    const stored = await upload(heavyApp(4, 2 * 1024 * 1024), 'Build 4, no room to store');
     expect({ status: stored.status, code: stored.body.error?.code }).toEqual({
       status: 507,
       code: 'storage_full',
     });
-    // The files were staged this time; it was the database that ran out.
     expect(stored.body.error).toMatchObject({ message: expect.stringMatching(/store/) });
 
     expect((await client.builds(appId)).map((build) => build.id).reverse()).toEqual(
@@ -180,8 +188,7 @@ withDisk(
       status: 200,
       page: true,
     });
-    const stagingRoot = join(dataDir, 'tmp');
-    expect(existsSync(stagingRoot) ? readdirSync(stagingRoot) : []).toEqual([]);
+    expect(readdirSync(stagingDir)).toEqual([]);
 
     // Space returns: the held sync finishes on its own and new builds are taken again.
     await rm(join(dataDir, 'filler'), { recursive: true });
