@@ -40,6 +40,8 @@ export interface GatewayContext {
   verifier: TokenVerifier;
   auth: AuthHooks;
   services: GatewayServices;
+  /** Caps of every archive the gateway reads: worker uploads and catalog imports. */
+  archiveLimits?: Partial<ArchiveLimits>;
 }
 
 /** Everything the gateway is made of, handed in once. */
@@ -55,7 +57,7 @@ export interface GatewayDeps {
   onBuildSaved?: ((saved: SavedBuild) => void)[];
   /** More routes, by scope, built from the gateway's context. */
   routes?: Partial<Record<keyof ScopedRoutes, ((context: GatewayContext) => RoutePlugin)[]>>;
-  /** Caps of uploaded snapshots, tighter than the defaults of DESIGN §13. */
+  /** Caps of uploaded snapshots and imported archives, tighter than the defaults of DESIGN §13. */
   archiveLimits?: Partial<ArchiveLimits>;
   /** Preview cache sizes. */
   preview?: { blobCacheBytes?: number; snapshotCacheFiles?: number; draftTtlMs?: number };
@@ -96,7 +98,16 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ],
   });
   const services: GatewayServices = { apps: createAppService(), builds, preview };
-  const context: GatewayContext = { config, store, logger, metrics, verifier, auth, services };
+  const context: GatewayContext = {
+    config,
+    store,
+    logger,
+    metrics,
+    verifier,
+    auth,
+    services,
+    archiveLimits: deps.archiveLimits,
+  };
   const readiness = createReadiness({ store, dataDir: config.dataDir });
 
   const extra = (scope: keyof ScopedRoutes) =>
@@ -116,7 +127,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
           builds,
           metrics,
           dataDir: config.dataDir,
-          limits: deps.archiveLimits,
+          limits: context.archiveLimits,
         }),
       ...extra('worker'),
     ],

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { GatewayError } from '../../core/errors.js';
 import { parseManifest, type AppManifest } from '../../core/manifest.js';
 import type { ProviderAdapter } from '../../adapters/providers/provider-port.js';
-import { readSnapshotArchive, type StagedFile } from '../ingest/read-snapshot-archive.js';
+import {
+  readSnapshotArchive,
+  type ArchiveLimits,
+  type StagedFile,
+} from '../ingest/read-snapshot-archive.js';
 
 /** A provider's archive of a version, read, checked and staged on disk. */
 export interface ImportedVersion {
@@ -17,7 +21,14 @@ export interface ImportedVersion {
  * in a fresh private folder under `<dataDir>/tmp` that exists only while `use` runs.
  */
 export async function withImportedVersion<T>(
-  input: { dataDir: string; provider: ProviderAdapter; repo: string; tag: string },
+  input: {
+    dataDir: string;
+    provider: ProviderAdapter;
+    repo: string;
+    tag: string;
+    /** Caps tighter than the defaults of DESIGN §13. */
+    limits?: Partial<ArchiveLimits>;
+  },
   use: (imported: ImportedVersion) => Promise<T>,
 ): Promise<T> {
   const root = join(input.dataDir, 'tmp');
@@ -30,7 +41,11 @@ export async function withImportedVersion<T>(
     throw e;
   });
   try {
-    const read = await readSnapshotArchive(archive, { mode: 'import', stagingDir });
+    const read = await readSnapshotArchive(archive, {
+      mode: 'import',
+      stagingDir,
+      limits: input.limits,
+    });
     const manifest = read.manifest === null ? null : parseManifest(read.manifest);
     if (manifest === null) throw new GatewayError('invalid_manifest');
     if (manifest.sourceControl.tag !== input.tag) {

@@ -7,6 +7,7 @@ import { recordAudit } from '../audit/audit-log.js';
 import type { EventHub } from '../events/event-hub.js';
 import { normalizeAppName } from '../services/app-service.js';
 import { openCatalogSession, type CatalogAccess } from './catalog-session.js';
+import type { ArchiveLimits } from '../ingest/read-snapshot-archive.js';
 import { withImportedVersion } from './import-version.js';
 import { saveImportedBuild } from './save-imported-build.js';
 import { checkRepoName, readUpstreamVersion } from './upstream-version.js';
@@ -14,6 +15,8 @@ import { checkRepoName, readUpstreamVersion } from './upstream-version.js';
 /** What install and update need: provider access, a staging root, events and the log. */
 export interface CatalogChangeDeps extends CatalogAccess {
   dataDir: string;
+  /** Caps of the imported archive, tighter than the defaults of DESIGN §13. */
+  archiveLimits?: Partial<ArchiveLimits>;
   events: EventHub;
   logger: Logger;
   /** Called when an update's build was queued for source control. */
@@ -38,7 +41,13 @@ export async function installFromCatalog(
   try {
     const upstream = await readUpstreamVersion(provider, repo);
     const app = await withImportedVersion(
-      { dataDir: deps.dataDir, provider, repo: upstream.repo, tag: upstream.tag },
+      {
+        dataDir: deps.dataDir,
+        provider,
+        repo: upstream.repo,
+        tag: upstream.tag,
+        limits: deps.archiveLimits,
+      },
       async (imported) => {
         const name = appNameOf(imported.manifest.app.name);
         const installedAt = new Date().toISOString();

@@ -60,7 +60,13 @@ export async function updateFromCatalog(
   if (!force) await assertNoLocalChanges(workspace, app, installed, upstream.tag);
 
   const updated = await withImportedVersion(
-    { dataDir: deps.dataDir, provider, repo: upstream.repo, tag: upstream.tag },
+    {
+      dataDir: deps.dataDir,
+      provider,
+      repo: upstream.repo,
+      tag: upstream.tag,
+      limits: deps.archiveLimits,
+    },
     async (imported) => {
       const from: InstalledFrom = {
         provider: installed.provider,

@@ -123,7 +123,13 @@ export function createSourceControl(options: SourceControlOptions): SourceContro
             onSettingsSaved,
           }),
         () => (scope) => eventRoutes(scope, { events }),
-        (context) => (scope) => catalogRoutes(scope, { auth: context.auth, store, ...catalog }),
+        (context) => (scope) =>
+          catalogRoutes(scope, {
+            auth: context.auth,
+            store,
+            list: catalog.list,
+            change: { ...catalog.change, archiveLimits: context.archiveLimits },
+          }),
       ],
       worker: [
         () => (scope) =>
