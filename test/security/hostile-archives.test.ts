@@ -1,7 +1,11 @@
 import { join } from 'node:path';
 import type { ErrorCode } from '../../core/errors.js';
 import { makeTar, sampleApp, uploadBuild } from '../gateway/gateway-fixtures.js';
-import { seedApp } from '../gateway/catalog/catalog-support.js';
+import {
+  seedApp,
+  startCatalogWorld,
+  type CatalogWorld,
+} from '../gateway/catalog/catalog-support.js';
 import { startGatewayHarness, WORKSPACE, type GatewayHarness } from '../support/gateway-harness.js';
 import {
   hostileArchives,
@@ -149,45 +153,48 @@ describe('a worker upload', () => {
 
 describe('a catalog import', () => {
   const cases = corpus.filter((hostile) => hostile.expected.import !== undefined);
-  // The install route takes the default caps only; the case is refused under lowered caps by
-  // the reader's own tests and by the worker upload above.
-  for (const skipped of cases.filter((hostile) => hostile.limits !== undefined)) {
-    console.log(
-      `skipping ${skipped.name} on install: it needs caps the install route does not take`,
-    );
-  }
-  const runnable = cases.filter((hostile) => hostile.limits === undefined);
 
   afterEach(() => world.proxy.serveArchive(null));
 
-  test.each(runnable.map((hostile) => [hostile.name, hostile] as const))(
+  test.each(cases.map((hostile) => [hostile.name, hostile] as const))(
     'refuses %s and writes nothing anywhere',
     async (_name, hostile) => {
-      const gateway = world.h.gateway;
-      const reader = gateway.store.reader(WORKSPACE);
-      const before = {
-        writes: gateway.store.writeCount,
-        apps: await reader.listApps(),
-        audit: (await reader.listAudit({ limit: 1000 })).length,
-        paths: await dataDirPaths(gateway.dataDir),
-      };
-      world.proxy.serveArchive(hostile.build('import'));
+      // A case that needs lowered caps gets a catalog world of its own with them.
+      let own: CatalogWorld | null = null;
+      if (hostile.limits) {
+        own = await startCatalogWorld({}, { deps: { archiveLimits: hostile.limits } });
+        await seedApp(own, HOSTILE_REPO);
+      }
+      const on = own ?? world;
+      try {
+        const gateway = on.h.gateway;
+        const reader = gateway.store.reader(WORKSPACE);
+        const before = {
+          writes: gateway.store.writeCount,
+          apps: await reader.listApps(),
+          audit: (await reader.listAudit({ limit: 1000 })).length,
+          paths: await dataDirPaths(gateway.dataDir),
+        };
+        on.proxy.serveArchive(hostile.build('import'));
 
-      const response = await gateway.request('/api/v1/catalog/install', {
-        method: 'POST',
-        token: await gateway.userToken({ role: 'builder' }),
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ repo: HOSTILE_REPO }),
-      });
-      expect([response.status >= 400, await errorCodeOf(response)]).toEqual([
-        true,
-        hostile.expected.import,
-      ]);
+        const response = await gateway.request('/api/v1/catalog/install', {
+          method: 'POST',
+          token: await gateway.userToken({ role: 'builder' }),
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ repo: HOSTILE_REPO }),
+        });
+        expect([response.status >= 400, await errorCodeOf(response)]).toEqual([
+          true,
+          hostile.expected.import,
+        ]);
 
-      expect(gateway.store.writeCount).toBe(before.writes);
-      expect(await reader.listApps()).toEqual(before.apps);
-      expect((await reader.listAudit({ limit: 1000 })).length).toBe(before.audit);
-      await expectDataDirAsBefore(gateway.dataDir, before.paths);
+        expect(gateway.store.writeCount).toBe(before.writes);
+        expect(await reader.listApps()).toEqual(before.apps);
+        expect((await reader.listAudit({ limit: 1000 })).length).toBe(before.audit);
+        await expectDataDirAsBefore(gateway.dataDir, before.paths);
+      } finally {
+        await own?.close();
+      }
     },
   );
 

@@ -5,6 +5,7 @@ import {
   type SourceControlModule,
   type SourceControlOptions,
 } from '../../gateway/source-control/source-control-module.js';
+import type { GatewayDeps } from '../../gateway/create-gateway.js';
 import { startGatewayHarness, type GatewayHarness } from './gateway-harness.js';
 import { startGitServer, type GitServer } from './git-server.js';
 
@@ -38,6 +39,8 @@ export async function startSourceControlHarness(
     /** Decides the git server's answer to a credential; default: the password must be `token`. */
     checkAuth?: (user: string, pass: string) => boolean;
     module?: Partial<Omit<SourceControlOptions, 'config' | 'logger' | 'store'>>;
+    /** More gateway dependencies (for example lowered archive caps). */
+    deps?: Partial<Omit<GatewayDeps, 'config' | 'store'>>;
   } = {},
 ): Promise<SourceControlHarness> {
   const token = options.token ?? 'git-test-token-0123456789';
@@ -50,6 +53,7 @@ export async function startSourceControlHarness(
   const gateway = await startGatewayHarness({
     env: { SYNC_RETRY_BASE_MS: '100', REMOTE_TIMEOUT_MS: '5000', ...options.env },
     logger,
+    deps: options.deps,
     depsWithStore: ({ store, config }) => {
       module = createSourceControl({
         config,

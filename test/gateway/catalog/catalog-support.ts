@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { buildManifest, serializeManifest } from '../../../core/manifest.js';
 import { summarizeSource } from '../../../core/source-hash.js';
+import type { GatewayDeps } from '../../../gateway/create-gateway.js';
 import { startGitHubDouble, type GitHubDouble } from '../../doubles/github/github-double.js';
 import {
   startSourceControlHarness,
@@ -22,12 +23,18 @@ export interface CatalogWorld {
  * A gateway in `local` mode connected to a GitHub Enterprise double (through a proxy that can
  * swap archives) whose organization `acme` holds the repositories a test seeds.
  */
-export async function startCatalogWorld(env: Record<string, string> = {}): Promise<CatalogWorld> {
+export async function startCatalogWorld(
+  env: Record<string, string> = {},
+  options: { deps?: Partial<Omit<GatewayDeps, 'config' | 'store'>> } = {},
+): Promise<CatalogWorld> {
   const double = await startGitHubDouble('ghes');
   double.addToken({ value: TOKEN, login: 'catalog-admin' });
   double.addOwner(OWNER, 'org');
   const proxy = await startArchiveSwapProxy(new URL(double.apiOrigin).origin);
-  const h = await startSourceControlHarness({ env: { DEPLOYMENT_MODE: 'local', ...env } });
+  const h = await startSourceControlHarness({
+    env: { DEPLOYMENT_MODE: 'local', ...env },
+    deps: options.deps,
+  });
 
   const saved = await h.gateway.request('/api/v1/source-control', {
     method: 'PUT',
