@@ -119,15 +119,20 @@ export async function restoreFromMirror(
     throw new GatewayError('not_found', 'The app has no such version.');
   }
 
+  // The tag is read once, here: a fetch by another restore may move a remote tag at any time,
+  // and the files checked must be the files streamed.
+  const commit = await mirror.resolve(rev);
+  if (commit === null) throw new GatewayError('not_found', 'The app has no such version.');
+
   const record = recorded.find((v) => v.version === version) ?? null;
-  const verified = await verifyMirrorVersion(mirror, rev, record?.sourceHash ?? null);
+  const verified = await verifyMirrorVersion(mirror, commit, record?.sourceHash ?? null);
 
   const cache = await RestoreCache.open({ workspace, files: verified.files, logger });
   const filter = new RestoreTarFilter({
     capture: cache.capture,
     onCaptured: (path, content) => cache.add(path, content),
   });
-  const archive = await mirror.archive(rev, { includeManifest: false });
+  const archive = await mirror.archive(commit, { includeManifest: false });
   const body = pipeline(archive, filter, (error) => {
     if (error) {
       logger.warn({ err: error }, `restore of ${tagOf(version)} of app ${app.id} ended early`);
