@@ -20,6 +20,8 @@ export interface GatewayConfig {
   readonly jwtSecret: Uint8Array;
   /** The 32-byte key of the local secret store. */
   readonly secretKey: Buffer;
+  /** Keys the local secret store used before a rotation: still read, never written with. */
+  readonly previousSecretKeys: readonly Buffer[];
   readonly workosApiKey: string | null;
   readonly catalogEnabled: boolean;
   readonly syncMaxAttempts: number;
@@ -76,6 +78,13 @@ const VARIABLES = {
     .string()
     .refine((value) => decodeSecretKey(value) !== null, 'must be the base64 of exactly 32 bytes')
     .optional(),
+  SECRET_KEY_PREVIOUS: z
+    .string()
+    .refine(
+      (value) => value.split(',').every((key) => decodeSecretKey(key.trim()) !== null),
+      'must be a comma-separated list of base64 keys of exactly 32 bytes each',
+    )
+    .optional(),
   WORKOS_API_KEY: z.string().min(1).optional(),
   CATALOG_ENABLED: flag.default(false),
   SYNC_MAX_ATTEMPTS: integer(1, 100).default(6),
@@ -91,6 +100,9 @@ const VARIABLES = {
 } as const;
 
 type Variable = keyof typeof VARIABLES;
+
+/** The name of every variable the gateway reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(VARIABLES));
 type Parsed = { [K in Variable]: z.output<(typeof VARIABLES)[K]> };
 
 function decodeSecretKey(value: string): Buffer | null {
@@ -133,6 +145,9 @@ export function parseEnvironment(env: Environment, cwd = process.cwd()): Environ
     mongodbUrl: values.MONGODB_URL ?? null,
     jwtSecret: values.GATEWAY_JWT_SECRET ?? null,
     secretKey: values.SECRET_KEY === undefined ? null : decodeSecretKey(values.SECRET_KEY),
+    previousSecretKeys: Object.freeze(
+      (values.SECRET_KEY_PREVIOUS?.split(',') ?? []).map((key) => decodeSecretKey(key.trim())!),
+    ),
     workosApiKey: values.WORKOS_API_KEY ?? null,
     catalogEnabled: values.CATALOG_ENABLED,
     syncMaxAttempts: values.SYNC_MAX_ATTEMPTS,

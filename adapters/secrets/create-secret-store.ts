@@ -7,6 +7,8 @@ export interface SecretStoreConfig {
   store: Store;
   /** The 32-byte local key (SECRET_KEY, or the generated key file). */
   secretKey: Buffer;
+  /** Keys of earlier rotations (SECRET_KEY_PREVIOUS): values sealed with them stay readable. */
+  previousSecretKeys?: readonly Buffer[];
   /** WORKOS_API_KEY: when set, secrets live in WorkOS Vault instead of the local store. */
   workosApiKey?: string;
   workosBaseUrl?: string;
@@ -17,5 +19,9 @@ export function createSecretStore(config: SecretStoreConfig): SecretStore {
   if (config.workosApiKey) {
     return new WorkosVaultStore({ apiKey: config.workosApiKey, baseUrl: config.workosBaseUrl });
   }
-  return new LocalSecretStore({ store: config.store, key: config.secretKey });
+  return new LocalSecretStore({
+    store: config.store,
+    key: config.secretKey,
+    previousKeys: [...(config.previousSecretKeys ?? [])],
+  });
 }

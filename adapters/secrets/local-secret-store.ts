@@ -84,7 +84,7 @@ export class LocalSecretStore implements SecretStore {
     if (format !== FORMAT || key === undefined || !iv || ciphertext === undefined || !tag) {
       throw new GatewayError(
         'internal',
-        `The stored secret "${name}" was sealed with a key this gateway does not have (SECRET_KEY changed?).`,
+        `The stored secret "${name}" was sealed with a key this gateway does not have: if SECRET_KEY changed, set the old key in SECRET_KEY_PREVIOUS.`,
       );
     }
 

@@ -56,6 +56,7 @@ export function createSourceControl(options: SourceControlOptions): SourceContro
     createSecretStore({
       store,
       secretKey: config.secretKey,
+      previousSecretKeys: config.previousSecretKeys,
       workosApiKey: config.workosApiKey ?? undefined,
     });
   const writer = options.writer ?? mirrorVersionWriter({ dataDir: config.dataDir, logger });

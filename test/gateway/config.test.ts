@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../gateway/config-error.js';
 import {
+  CONFIG_VARIABLES,
   JWT_SECRET_FILE,
   loadConfig,
   parseEnvironment,
@@ -40,6 +42,7 @@ test('defaults apply when nothing is set', () => {
     mongodbUrl: null,
     jwtSecret: null,
     secretKey: null,
+    previousSecretKeys: [],
     workosApiKey: null,
     catalogEnabled: false,
     syncMaxAttempts: 6,
@@ -70,6 +73,12 @@ test('set values are parsed and an empty value counts as unset', () => {
   expect(settings.port).toBe(9000);
   expect(settings.deploymentMode).toBe('onprem');
   expect(settings.secretKey?.equals(Buffer.from(key, 'base64'))).toBe(true);
+  const previous = [randomBytes(32), randomBytes(32)];
+  expect(
+    parseEnvironment({
+      SECRET_KEY_PREVIOUS: previous.map((k) => k.toString('base64')).join(', '),
+    }).previousSecretKeys,
+  ).toEqual(previous);
   expect(settings.catalogEnabled).toBe(true);
   expect(settings.remoteTimeoutMs).toBe(2500);
   expect(parseEnvironment({ PORT: '', MONGODB_URL: '' }).port).toBe(8080);
@@ -85,6 +94,7 @@ test.each([
   ['GATEWAY_JWT_SECRET', 'short'],
   ['SECRET_KEY', 'not base64!'],
   ['SECRET_KEY', randomBytes(16).toString('base64')],
+  ['SECRET_KEY_PREVIOUS', `${randomBytes(32).toString('base64')},short`],
   ['CATALOG_ENABLED', 'maybe'],
   ['SYNC_MAX_ATTEMPTS', '0'],
   ['SYNC_RETRY_BASE_MS', '1.5'],
@@ -149,4 +159,16 @@ test('a key file readable by others or not holding a key is refused, naming the 
 
   const keyFile = join(dataDir, SECRET_KEY_FILE);
   expect((await readFile(keyFile, 'utf8')).length).toBeGreaterThan(0);
+});
+
+test('the README table and .env.example name every variable the gateway reads, and no other', async () => {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const readme = await readFile(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('### MongoDB'));
+  const inTable = [...section.matchAll(/^\| `([A-Z_]+)`/gm)].map((match) => match[1]);
+  const example = await readFile(join(root, '.env.example'), 'utf8');
+  const inExample = [...example.matchAll(/^([A-Z_]+)=/gm)].map((match) => match[1]);
+
+  expect([...inTable].sort()).toEqual([...CONFIG_VARIABLES].sort());
+  expect([...inExample].sort()).toEqual([...CONFIG_VARIABLES].sort());
 });
