@@ -40,7 +40,6 @@ export function installRequestContext(app: FastifyInstance, metrics: GatewayMetr
           route,
           status,
           ms: Math.round(elapsed * 10) / 10,
-          ws: request.principal?.workspaceId,
           code: request.errorCode ?? undefined,
         },
         `${request.method} ${route} answered ${status}`,

@@ -83,6 +83,9 @@ test('the access log line has the request id, workspace, route and outcome level
     code: 'no_draft',
   });
   expect(JSON.stringify(line)).not.toContain(token);
+  // The workspace comes from the request's child logger, once.
+  const text = lines.find((entry) => entry.includes('"reqId":"trace-42"')) ?? '';
+  expect(text.match(/"ws":/g)).toHaveLength(1);
 
   const crash = lines
     .map((text) => JSON.parse(text) as Record<string, unknown>)
