@@ -20,6 +20,7 @@ export interface PreviewBenchOptions {
 
 interface Measured {
   rps: number;
+  p50: number;
   p99: number;
 }
 
@@ -99,13 +100,17 @@ export async function runPreviewBench(options: PreviewBenchOptions = {}): Promis
             `${name} answered ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
           );
         }
-        results[name].push({ rps: result.requests.average, p99: result.latency.p99 });
+        results[name].push({
+          rps: result.requests.average,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+        });
         // Server CPU per request says how much work each does, whatever else the machine runs.
         const perRequest = Number.isNaN(cpuUsed)
           ? ''
           : `, ${Math.round((cpuUsed * 1000) / result.requests.total)} µs CPU/request`;
         log(
-          `preview: round ${round + 1} ${name}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms${perRequest}`,
+          `preview: round ${round + 1} ${name}: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${perRequest}`,
         );
       }
     }
@@ -115,6 +120,10 @@ export async function runPreviewBench(options: PreviewBenchOptions = {}): Promis
     return [
       benchRow('preview.rps', ours.rps, 'req/s', 'express.static', theirs.rps),
       benchRow('preview.p99_ms', ours.p99, 'ms', 'express.static', theirs.p99),
+      {
+        ...benchRow('preview.p50_ms', ours.p50, 'ms', 'express.static', theirs.p50),
+        humanOnly: true,
+      },
     ];
   } finally {
     for (const child of children) await stopChild(child);
@@ -135,11 +144,9 @@ function cpuMillis(pid: number | undefined): number {
 }
 
 function average(measures: Measured[]): Measured {
-  const sum = measures.reduce((total, m) => ({ rps: total.rps + m.rps, p99: total.p99 + m.p99 }), {
-    rps: 0,
-    p99: 0,
-  });
-  return { rps: sum.rps / measures.length, p99: sum.p99 / measures.length };
+  const mean = (pick: (m: Measured) => number) =>
+    measures.reduce((total, m) => total + pick(m), 0) / measures.length;
+  return { rps: mean((m) => m.rps), p50: mean((m) => m.p50), p99: mean((m) => m.p99) };
 }
 
 /** The URL in the gateway's "listening" log line. */
