@@ -46,15 +46,18 @@ async function markQueued(
 
 /**
  * Publish to source control (local mode, DESIGN §3): marks the app backed and queues the first
- * version of its draft. Later builds of the app then sync on their own.
+ * version of its draft. Later builds of the app then sync on their own. When the caller hands
+ * the live files of a session (`saveLiveFiles`), they are saved as a build first, once the
+ * publish is known to be allowed, and that build is what gets published.
  */
 export async function publishApp(
   deps: AppActionDeps,
   workspace: WorkspaceStore,
   appId: string,
   actor: string,
+  saveLiveFiles?: (app: AppRecord) => Promise<AppRecord>,
 ): Promise<AppRecord> {
-  const app = await appOf(workspace, appId);
+  let app = await appOf(workspace, appId);
   if (deps.mode !== 'local') {
     throw new GatewayError(
       'not_supported',
@@ -62,6 +65,8 @@ export async function publishApp(
     );
   }
   if (!(await workspace.getSettings())) throw new GatewayError('not_connected');
+
+  if (saveLiveFiles) app = await saveLiveFiles(app);
   if (!app.draft) throw new GatewayError('no_draft');
 
   await workspace.putJob(newSyncJob(app, 'publish', app.draft.buildId, { actor }));

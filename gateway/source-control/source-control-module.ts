@@ -122,6 +122,11 @@ export function createSourceControl(options: SourceControlOptions): SourceContro
             settings: settingsDeps,
             actions,
             onSettingsSaved,
+            liveFiles: {
+              builds: context.services.builds,
+              dataDir: config.dataDir,
+              limits: context.archiveLimits,
+            },
           }),
         () => (scope) => eventRoutes(scope, { events }),
         (context) => (scope) =>

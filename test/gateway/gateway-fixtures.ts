@@ -51,6 +51,8 @@ export interface UploadOptions {
   order?: 'summary-first' | 'file-first';
   fileName?: string;
   fileField?: string;
+  /** Where to post it (default: the worker's build route of the app). */
+  path?: string;
 }
 
 /** Posts a `done_building` upload as multipart/form-data with the given part order. */
@@ -84,7 +86,7 @@ export async function uploadBuild(
     addFile();
   }
 
-  return harness.request(`/internal/v1/apps/${appId}/builds`, {
+  return harness.request(options.path ?? `/internal/v1/apps/${appId}/builds`, {
     method: 'POST',
     token,
     body: form,

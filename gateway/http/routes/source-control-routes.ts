@@ -1,7 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
 import { GatewayError } from '../../../core/errors.js';
 import { isSafeId } from '../../../core/ids.js';
-import type { Store } from '../../../adapters/store/store-port.js';
+import type { AppRecord } from '../../../core/model.js';
+import type { Store, WorkspaceStore } from '../../../adapters/store/store-port.js';
 import type { EventHub } from '../../events/event-hub.js';
 import {
   publishApp,
@@ -16,8 +19,11 @@ import {
   saveSettings,
   type SettingsServiceDeps,
 } from '../../source-control/settings-service.js';
+import type { ArchiveLimits } from '../../ingest/read-snapshot-archive.js';
+import type { BuildService } from '../../services/build-service.js';
 import { toAppView, toVersionView } from '../../services/views.js';
 import type { AuthHooks } from '../auth-hooks.js';
+import { BUILD_MULTIPART_LIMITS, withBuildUpload } from '../read-build-upload.js';
 import { readerOf, sendJson, userOf, writerOf } from '../request-context.js';
 
 export interface SourceControlRouteDeps {
@@ -27,6 +33,12 @@ export interface SourceControlRouteDeps {
   actions: AppActionDeps;
   /** Called after settings were saved with a new token, to release syncs held by a failure. */
   onSettingsSaved: (workspaceId: string) => Promise<void>;
+  /** How a publish that carries a session's live files saves them as a build. */
+  liveFiles: {
+    builds: BuildService;
+    dataDir: string;
+    limits?: Partial<ArchiveLimits>;
+  };
 }
 
 interface AppParams {
@@ -64,20 +76,31 @@ export async function sourceControlRoutes(
     return reply.code(204).send();
   });
 
-  app.post<{ Params: AppParams }>(
-    '/api/v1/apps/:appId/source-control/publish',
-    builder,
-    async (request, reply) => {
-      const user = userOf(request);
-      const updated = await publishApp(
-        deps.actions,
-        writerOf(store, request),
-        request.params.appId,
-        user.sub,
-      );
-      return sendJson(reply, 202, { app: toAppView(updated) });
-    },
-  );
+  // Publish takes an empty or JSON body (the stored draft), or the live files of a session as
+  // multipart/form-data, as a build is handed in. The multipart parser is registered for this
+  // one route, in a scope of its own.
+  await app.register(async (scope) => {
+    await scope.register(multipart, { limits: BUILD_MULTIPART_LIMITS });
+
+    scope.post<{ Params: AppParams }>(
+      '/api/v1/apps/:appId/source-control/publish',
+      builder,
+      async (request, reply) => {
+        const user = userOf(request);
+        const workspace = writerOf(store, request);
+        const updated = await publishApp(
+          deps.actions,
+          workspace,
+          request.params.appId,
+          user.sub,
+          request.isMultipart()
+            ? (target) => saveLiveFiles(deps.liveFiles, request, workspace, target, user.sub)
+            : undefined,
+        );
+        return sendJson(reply, 202, { app: toAppView(updated) });
+      },
+    );
+  });
 
   app.post<{ Params: AppParams }>(
     '/api/v1/apps/:appId/source-control/retry',
@@ -190,4 +213,30 @@ export async function eventRoutes(app: FastifyInstance, deps: { events: EventHub
     request.raw.on('close', end);
     raw.on('error', end);
   });
+}
+
+/** Reads live files handed with a publish and saves them as the app's new build. */
+async function saveLiveFiles(
+  deps: SourceControlRouteDeps['liveFiles'],
+  request: FastifyRequest,
+  workspace: WorkspaceStore,
+  app: AppRecord,
+  actor: string,
+): Promise<AppRecord> {
+  const stagingRoot = join(deps.dataDir, 'tmp');
+  const saved = await withBuildUpload(request, { stagingRoot, limits: deps.limits }, (upload) =>
+    deps.builds.ingest({
+      workspace,
+      app,
+      actor,
+      summary: upload.summary,
+      files: upload.files,
+      skipped: upload.skipped,
+    }),
+  );
+  request.log.info(
+    { appId: app.id, buildId: saved.build.id },
+    `publish of app ${app.id} handed its live files: saved as build ${saved.build.id}`,
+  );
+  return saved.app;
 }

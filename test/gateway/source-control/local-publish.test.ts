@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { sampleApp, makeTar, uploadBuild } from '../gateway-fixtures.js';
+import { buildTar, fileEntry, minimalApp } from '../../support/raw-tar.js';
 import {
   GIT_OWNER,
   startSourceControlHarness,
@@ -110,6 +112,62 @@ test('publish makes v1, a changed build v2, an unchanged build nothing at all', 
   const preview = await h.gateway.request(`/preview/${appId}/v/1/`, { token: viewer });
   expect(preview.status).toBe(200);
   expect(await preview.text()).toContain('<title>Console</title>');
+});
+
+/** Publishes with the live files of a session, as multipart/form-data. */
+async function publishLive(appId: string, archive: Buffer, summary = 'Live session files') {
+  const token = await h.gateway.userToken({ role: 'builder', sub: 'bob' });
+  return uploadBuild(h.gateway, appId, token, archive, {
+    summary,
+    path: `/api/v1/apps/${appId}/source-control/publish`,
+  });
+}
+
+async function builds(appId: string): Promise<{ id: string; summary: string }[]> {
+  const token = await h.gateway.userToken({ role: 'viewer' });
+  const response = await h.gateway.request(`/api/v1/apps/${appId}/builds`, { token });
+  return ((await response.json()) as { builds: { id: string; summary: string }[] }).builds;
+}
+
+test('publish with the live files of a session publishes those files, saved first as a build', async () => {
+  expect((await h.connect()).status).toBe(200);
+  const appId = await h.gateway.createApp('Customer Console');
+  await build(appId, sampleApp({ 'src/main.ts': 'export const stored = true;\n' }), 'Stored');
+
+  const live = sampleApp({ 'src/main.ts': 'export const live = true;\n' });
+  const published = await publishLive(appId, await makeTar(live));
+  expect(published.status).toBe(202);
+  await h.settle();
+
+  const app = await getApp(appId);
+  expect(app.sourceControl).toMatchObject({ status: 'synced', version: 1, pushed: true });
+  const history = await builds(appId);
+  expect(history.map((entry) => entry.summary)).toEqual(['Live session files', 'Stored']);
+  const remote = h.git.repoPath(GIT_OWNER, REPO);
+  const shown = execFileSync('git', ['--git-dir', remote, 'show', 'second-app-v1:src/main.ts'], {
+    encoding: 'utf8',
+  });
+  expect(shown).toBe('export const live = true;\n');
+});
+
+test('publish with live files refuses what a build refuses and saves nothing, and checks the connection first', async () => {
+  const appId = await h.gateway.createApp('Customer Console');
+  const unconnected = await publishLive(appId, await makeTar(sampleApp()));
+  expect(unconnected.status).toBe(409);
+  expect(((await unconnected.json()) as { error: { code: string } }).error.code).toBe(
+    'not_connected',
+  );
+
+  expect((await h.connect()).status).toBe(200);
+  const hostile = buildTar([...minimalApp(), fileEntry('../escape.js', 'x')]);
+  const refused = await publishLive(appId, hostile);
+  expect(refused.status).toBe(422);
+  expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('unsafe_path');
+
+  expect(await builds(appId)).toEqual([]);
+  expect(await getApp(appId)).toMatchObject({ sourceControl: { backed: false } });
+  await h.settle();
+  expect(h.remoteTags(REPO)).toEqual([]);
 });
 
 test('an unpublished app never touches git, and publish needs a connection and a draft', async () => {
