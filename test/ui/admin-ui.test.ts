@@ -1,9 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../core/model.js';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/github-double.js';
-import { startArchiveSwapProxy } from '../gateway/catalog/archive-swap-proxy.js';
-import { appFiles, manifestFor, OWNER, seedApp } from '../gateway/catalog/catalog-support.js';
-import { pushAsOutsider } from '../gateway/restore/restore-support.js';
+import { appFiles, OWNER } from '../gateway/catalog/catalog-support.js';
 import { sampleApp } from '../gateway/gateway-fixtures.js';
 import {
   browserSuiteRuns,
@@ -12,6 +10,7 @@ import {
   screenshot,
   type WatchedPage,
 } from './browser.js';
+import { connectGitHubCatalog } from './github-catalog.js';
 import { buildUiIntoTemp, GIT_OWNER, startUiStack, type UiStack } from './ui-stack.js';
 
 const suite = browserSuiteRuns() ? describe : describe.skip;
@@ -60,6 +59,15 @@ suite('admin web UI in Chromium', () => {
     await watched.page.getByRole('button', { name: 'Sign in' }).click();
     await watched.page.locator('#account', { hasText: sub }).waitFor();
     return watched;
+  }
+
+  /** Asks the gateway to publish an app, as a builder would; the sync runs after the answer. */
+  async function publish(appId: string, sub = 'bob'): Promise<void> {
+    const response = await stack!.gateway.request(`/api/v1/apps/${appId}/source-control/publish`, {
+      method: 'POST',
+      token: await stack!.gateway.userToken({ role: 'builder', sub }),
+    });
+    expect(response.status).toBe(202);
   }
 
   function expectClean(watched: WatchedPage) {
@@ -367,7 +375,7 @@ suite('admin web UI in Chromium', () => {
     expect(preview.status()).toBe(200);
     expect(await preview.text()).toContain('<title>Console</title>');
 
-    // Viewing a version hides Publish and offers its own restore.
+    // Viewing a version offers its own restore, which returns to the draft.
     await v1.getByRole('link', { name: 'v1' }).click();
     await p.getByRole('heading', { name: 'Viewing version 1' }).waitFor();
     await p.getByRole('button', { name: 'Restore version 1 as the draft' }).first().click();
@@ -455,31 +463,78 @@ suite('admin web UI in Chromium', () => {
     expectClean(watched);
   });
 
+  test('Publish is offered only on the draft of an app that has been built', async () => {
+    const s = await start('local');
+    await s.connect();
+    const built = await s.gateway.createApp('Ledger');
+    await s.build(built, 'Ledger v1');
+    const neverBuilt = await s.gateway.createApp('Notes');
+
+    const watched = await signedIn('builder', 'bob', `/apps/${built}`);
+    const p = watched.page;
+    const publishButton = p.getByRole('button', { name: 'Publish to source control' });
+    await p.locator('#draft-preview').waitFor();
+    expect(await publishButton.count()).toBe(1);
+
+    // Looking at a version rather than the draft: there is nothing to publish from here.
+    await p.goto(`/apps/${built}?version=1`);
+    await p.getByRole('heading', { name: 'Viewing version 1' }).waitFor();
+    expect(await publishButton.count()).toBe(0);
+
+    // With no draft the gateway would refuse the publish (no_draft), so the page does not offer it.
+    await p.goto(`/apps/${neverBuilt}`);
+    await heading(p, 'Notes');
+    await p.getByText('No build yet: the draft appears when the app is first built.').waitFor();
+    expect(await publishButton.count()).toBe(0);
+    expectClean(watched);
+  });
+
+  test('a viewer lists Available Apps without Get or Update, which a builder is offered', async () => {
+    const s = await start('local');
+    const catalog = await connectGitHubCatalog(s);
+    try {
+      await catalog.share('second-app-alpha', 'Alpha Console');
+      await catalog.share('second-app-beta', 'Beta Board');
+      const installed = await s.gateway.request('/api/v1/catalog/install', {
+        method: 'POST',
+        token: await s.gateway.userToken({ role: 'builder' }),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ repo: 'second-app-beta' }),
+      });
+      expect(installed.status).toBe(201);
+      await catalog.pushVersion('second-app-beta', 2, 'Beta Board');
+
+      const alpha = (p: Page) => p.locator('tr[data-repo="second-app-alpha"]');
+      const beta = (p: Page) => p.locator('tr[data-repo="second-app-beta"]');
+
+      const asBuilder = (await signedIn('builder', 'bob', '/available-apps')).page;
+      await alpha(asBuilder).getByRole('button', { name: 'Get Alpha Console' }).waitFor();
+      await beta(asBuilder).getByRole('button', { name: 'Update to v2: Beta Board' }).waitFor();
+
+      const watched = await signedIn('viewer', 'vera', '/available-apps');
+      const p = watched.page;
+      await heading(p, 'Available Apps');
+      await p.getByText('Your role can look but not install or update.').waitFor();
+      await alpha(p).waitFor();
+      expect(await alpha(p).textContent()).toContain('Alpha Console');
+      expect(await alpha(p).locator('.copy-cell').textContent()).toBe('Not installed');
+      expect(await beta(p).locator('.copy-cell').textContent()).toBe('v1 (v2 available)');
+      await beta(p).getByRole('link', { name: 'Open Beta Board' }).waitFor();
+      expect(await p.locator('#catalog-table').getByRole('button').count()).toBe(0);
+      await screenshot(p, 'available-apps-viewer');
+      expectClean(watched);
+    } finally {
+      await catalog.close();
+    }
+  });
+
   test('Available Apps: Get shows progress, then Open; a newer version offers Update; a broken repo says why', async () => {
     const s = await start('local');
-    const github = await startGitHubDouble('ghes');
-    const proxy = await startArchiveSwapProxy(new URL(github.apiOrigin).origin);
+    const catalog = await connectGitHubCatalog(s);
     try {
-      const token = 'ghp-ui-catalog-token-0123456789abcdef';
-      github.addToken({ value: token, login: 'catalog-admin' });
-      github.addOwner(OWNER, 'org');
-      const connected = await s.gateway.request('/api/v1/source-control', {
-        method: 'PUT',
-        token: await s.gateway.userToken({ role: 'admin' }),
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          provider: 'github',
-          baseUrl: `${proxy.origin}/api/v3`,
-          owner: OWNER,
-          ownerType: 'org',
-          token,
-        }),
-      });
-      expect(connected.status).toBe(200);
-      const world = { double: github } as Parameters<typeof seedApp>[0];
-      await seedApp(world, 'second-app-alpha', { appName: 'Alpha Console' });
-      await seedApp(world, 'second-app-beta', { appName: 'Beta Board' });
-      proxy.failPaths([`/api/v3/repos/${OWNER}/second-app-beta/contents/second-app.json`]);
+      await catalog.share('second-app-alpha', 'Alpha Console');
+      await catalog.share('second-app-beta', 'Beta Board');
+      catalog.proxy.failPaths([`/api/v3/repos/${OWNER}/second-app-beta/contents/second-app.json`]);
 
       const watched = await signedIn('builder', 'bob', '/available-apps');
       const p = watched.page;
@@ -524,17 +579,7 @@ suite('admin web UI in Chromium', () => {
       await p.getByText(`Installed from ${OWNER}/second-app-alpha version 1`).waitFor();
 
       // A newer version pushed to the repository offers an update naming it.
-      const files = appFiles(2);
-      await pushAsOutsider(github.gitRepoPath(OWNER, 'second-app-alpha'), {
-        write: {
-          ...files,
-          'second-app.json': manifestFor('second-app-alpha', files, {
-            version: 2,
-            appName: 'Alpha Console',
-          }),
-        },
-        tag: 'second-app-v2',
-      });
+      await catalog.pushVersion('second-app-alpha', 2, 'Alpha Console');
       await p.getByRole('link', { name: 'Available Apps' }).click();
       await heading(p, 'Available Apps');
       const update = alpha.getByRole('button', { name: 'Update to v2: Alpha Console' });
@@ -556,39 +601,68 @@ suite('admin web UI in Chromium', () => {
       expect(await alpha.getByRole('button', { name: /Update/ }).count()).toBe(0);
       expectClean(watched);
     } finally {
-      await proxy.close();
-      await github.close();
+      await catalog.close();
     }
   });
 
-  test('a viewer sees every page without a control that changes anything', async () => {
-    const s = await start('local');
+  test('a viewer sees no control that changes anything where a builder has one', async () => {
+    const s = await start('local', { SYNC_MAX_ATTEMPTS: '1' });
     await s.connect();
     await s.git.createRepo(GIT_OWNER, 'second-app-customer-console');
-    const appId = await s.gateway.createApp('Customer Console');
-    await s.build(appId, 'First screen');
-    const builder = await s.gateway.userToken({ role: 'builder' });
-    await s.gateway.request(`/api/v1/apps/${appId}/source-control/publish`, {
-      method: 'POST',
-      token: builder,
-    });
+    const published = await s.gateway.createApp('Customer Console');
+    await s.build(published, 'First screen');
+    await publish(published);
+    const draftOnly = await s.gateway.createApp('Ledger');
+    await s.build(draftOnly, 'Ledger v1');
+    // Plain git cannot create its missing repository, and with one attempt allowed it stays failed.
+    const failed = await s.gateway.createApp('Payroll');
+    await s.build(failed, 'Payroll v1');
+    await publish(failed);
     await s.settle();
+
+    // Each page, what shows it is loaded, and the control a builder is offered there.
+    const pages = [
+      {
+        path: `/apps/${published}?version=1`,
+        ready: '#versions-table',
+        control: /Restore version 1 as the draft/,
+      },
+      { path: `/apps/${draftOnly}`, ready: '#draft-preview', control: 'Publish to source control' },
+      { path: `/apps/${failed}`, ready: '#sync-error', control: 'Retry' },
+    ];
+    const changing = [/Restore version \d+ as the draft/, 'Publish to source control', 'Retry'];
+    const share = (p: Page) => p.getByRole('switch', { name: 'Share in Available Apps' });
+
+    // The builder sees each control first, so their absence below is the viewer's role at work.
+    const asBuilder = (await signedIn('builder', 'bob')).page;
+    await asBuilder.locator(`tr[data-app-id="${published}"]`).waitFor();
+    expect(await asBuilder.getByText('New app', { exact: true }).count()).toBe(1);
+    for (const { path, ready, control } of pages) {
+      await asBuilder.goto(path);
+      await asBuilder.locator(ready).waitFor();
+      const offered = (await asBuilder.getByRole('button', { name: control }).count()) > 0;
+      expect({ path, offered }).toEqual({ path, offered: true });
+    }
+    await asBuilder.goto(`/apps/${published}`);
+    await asBuilder.locator('#versions-table').waitFor();
+    expect(await share(asBuilder).isDisabled()).toBe(false);
 
     const watched = await signedIn('viewer', 'vera');
     const p = watched.page;
-    await p.locator(`tr[data-app-id="${appId}"]`).waitFor();
-    expect(await p.getByText('New app').count()).toBe(0);
+    await p.locator(`tr[data-app-id="${published}"]`).waitFor();
+    expect(await p.getByText('New app', { exact: true }).count()).toBe(0);
     expect(await p.getByRole('link', { name: 'Audit' }).count()).toBe(0);
-
-    await p.getByRole('link', { name: 'Customer Console' }).click();
-    await heading(p, 'Customer Console');
-    await p.locator('#versions-table').waitFor();
-    for (const name of ['Publish to source control', 'Retry', 'Restore as draft']) {
-      expect([name, await p.getByRole('button', { name }).count()]).toEqual([name, 0]);
+    for (const { path, ready } of pages) {
+      await p.goto(path);
+      await p.locator(ready).waitFor();
+      for (const name of changing) {
+        const count = await p.getByRole('button', { name }).count();
+        expect({ path, name: String(name), count }).toEqual({ path, name: String(name), count: 0 });
+      }
     }
-    expect(await p.getByRole('switch', { name: 'Share in Available Apps' }).isDisabled()).toBe(
-      true,
-    );
+    await p.goto(`/apps/${published}`);
+    await p.locator('#versions-table').waitFor();
+    expect(await share(p).isDisabled()).toBe(true);
     await screenshot(p, 'app-viewer');
 
     await p.getByRole('link', { name: 'Settings' }).click();
@@ -620,11 +694,7 @@ suite('admin web UI in Chromium', () => {
     const appId = await s.gateway.createApp('Customer Console');
     await s.gateway.createApp('Ledger');
     await s.build(appId, 'First screen', sampleApp());
-    const builder = await s.gateway.userToken({ role: 'builder', sub: 'bob' });
-    await s.gateway.request(`/api/v1/apps/${appId}/source-control/publish`, {
-      method: 'POST',
-      token: builder,
-    });
+    await publish(appId, 'bob');
     await s.settle();
 
     const watched = await signedIn('owner', 'olga', '/audit');

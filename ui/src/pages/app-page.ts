@@ -122,8 +122,13 @@ export async function appPage(context: PageContext): Promise<void> {
     options: { builder: boolean; local: boolean; act: typeof act },
   ): HTMLElement {
     const { app, settings } = state;
+    // An app never built has nothing to publish; the gateway would answer no_draft.
     const canPublish =
-      options.local && options.builder && settings?.connected === true && !app.sourceControl.backed;
+      options.local &&
+      options.builder &&
+      settings?.connected === true &&
+      !app.sourceControl.backed &&
+      app.draft !== null;
 
     const publish = h(
       'button',
