@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { GatewayError } from '../../../core/errors.js';
+import { TAG_PREFIX } from '../../../core/manifest.js';
 import { lsRemote, type RemoteRefs } from '../../../mirror/ls-remote.js';
 import type {
   FileRead,
@@ -14,6 +15,9 @@ import type {
 } from '../provider-port.js';
 import { checkRemoteBaseUrl } from '../remote-url.js';
 import { probeOwnerAccess } from './owner-probe.js';
+
+/** Version tags, as refs: a repository holding one stores some app's versions. */
+const VERSION_TAG_PREFIX = `refs/tags/${TAG_PREFIX}`;
 
 /** Factory options of the plain git adapter. */
 export interface GitAdapterOptions extends ProviderOptions {
@@ -100,7 +104,8 @@ export function createGitAdapter(
 
     // Plain git cannot create repositories: an existing one is answered as created (the
     // admin made it for this app); a missing one is a clear provider_error that a retry mends
-    // once the repository exists.
+    // once the repository exists. One that already holds app versions belongs to another app
+    // (two apps of the same name): it is taken, so the gateway moves on to the next name.
     async createRepo({ name }): Promise<RepoInfo> {
       const refs = await refsOf(name);
       if (!refs) {
@@ -108,6 +113,13 @@ export function createGitAdapter(
           'provider_error',
           `Plain git cannot create repositories: create ${conn.owner}/${name}.git on the server first.`,
           { providerStatus: 404 },
+        );
+      }
+      if ([...refs.refs.keys()].some((ref) => ref.startsWith(VERSION_TAG_PREFIX))) {
+        throw new GatewayError(
+          'repo_name_taken',
+          `${conn.owner}/${name}.git already holds the versions of an app.`,
+          { providerStatus: 0 },
         );
       }
       logger.info({ repo: `${conn.owner}/${name}` }, 'using the existing plain git repository');

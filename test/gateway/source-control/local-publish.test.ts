@@ -170,6 +170,36 @@ test('publish with live files refuses what a build refuses and saves nothing, an
   expect(h.remoteTags(REPO)).toEqual([]);
 });
 
+test('a second app of the same name gets a repository of its own, never the first one', async () => {
+  expect((await h.connect()).status).toBe(200);
+  const first = await h.gateway.createApp('Customer Console');
+  await build(first, sampleApp({ 'src/main.ts': 'export const app = 1;\n' }));
+  expect((await post(`/api/v1/apps/${first}/source-control/publish`)).status).toBe(202);
+  await h.settle();
+
+  const second = await h.gateway.createApp('Customer Console');
+  const ownRepo = `${REPO}-${second.slice(0, 8)}`;
+  await h.git.createRepo(GIT_OWNER, ownRepo);
+  await build(second, sampleApp({ 'src/main.ts': 'export const app = 2;\n' }));
+  expect((await post(`/api/v1/apps/${second}/source-control/publish`)).status).toBe(202);
+  await h.settle();
+
+  expect((await getApp(first)).sourceControl).toMatchObject({ repo: REPO, version: 1 });
+  expect((await getApp(second)).sourceControl).toMatchObject({
+    status: 'synced',
+    repo: ownRepo,
+    version: 1,
+  });
+  expect(h.remoteTags(REPO)).toEqual(['second-app-v1']);
+  expect(h.remoteTags(ownRepo)).toEqual(['second-app-v1']);
+  const shown = execFileSync(
+    'git',
+    ['--git-dir', h.git.repoPath(GIT_OWNER, REPO), 'show', 'main:src/main.ts'],
+    { encoding: 'utf8' },
+  );
+  expect(shown).toBe('export const app = 1;\n');
+});
+
 test('an unpublished app never touches git, and publish needs a connection and a draft', async () => {
   const appId = await h.gateway.createApp('Customer Console');
 

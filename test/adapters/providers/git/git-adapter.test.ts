@@ -151,6 +151,15 @@ describe('plain git provider adapter', () => {
     await expect(adapter.listTags('second-app-new')).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it('answers a repository that already holds app versions as taken, whatever else it holds', async () => {
+    await seedTags(await server.createRepo('acme', 'second-app-other'), ['second-app-v1']);
+    const adapter = createGitAdapter(conn());
+
+    await expect(
+      adapter.createRepo({ name: 'second-app-other', visibility: 'private' }),
+    ).rejects.toMatchObject({ code: 'repo_name_taken' });
+  });
+
   it('gives git the remote with the credential form, and a user from a user:password token', () => {
     expect(createGitAdapter(conn()).gitRemote('app')).toEqual({
       url: `${server.baseUrl}/acme/app.git`,
