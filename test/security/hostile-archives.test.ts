@@ -21,7 +21,7 @@ import {
   symlinkEntry,
   type RawEntry,
 } from '../support/raw-tar.js';
-import { dataDirPaths, errorCodeOf, treeOf } from './security-support.js';
+import { dataDirPaths, errorCodeOf, escapeTargets, treeOf } from './security-support.js';
 import { startSecurityWorld, type SecurityWorld } from './security-world.js';
 
 /** The repository the hostile installs name; the proxy answers its archive with the case's bytes. */
@@ -118,6 +118,7 @@ describe('a worker upload', () => {
           apps: (await reader.listApps()).length,
           paths: await dataDirPaths(gateway.dataDir),
           provider: world.double.requests.length,
+          outside: await escapeTargets(gateway.dataDir),
         };
 
         const worker = await gateway.workerToken(appId);
@@ -133,6 +134,7 @@ describe('a worker upload', () => {
         expect((await reader.listApps()).length).toBe(before.apps);
         expect(world.double.requests.length).toBe(before.provider);
         await expectDataDirAsBefore(gateway.dataDir, before.paths);
+        expect(await escapeTargets(gateway.dataDir)).toEqual(before.outside);
       } finally {
         await own?.close();
       }
@@ -174,6 +176,7 @@ describe('a catalog import', () => {
           apps: await reader.listApps(),
           audit: (await reader.listAudit({ limit: 1000 })).length,
           paths: await dataDirPaths(gateway.dataDir),
+          outside: await escapeTargets(gateway.dataDir),
         };
         on.proxy.serveArchive(hostile.build('import'));
 
@@ -192,6 +195,7 @@ describe('a catalog import', () => {
         expect(await reader.listApps()).toEqual(before.apps);
         expect((await reader.listAudit({ limit: 1000 })).length).toBe(before.audit);
         await expectDataDirAsBefore(gateway.dataDir, before.paths);
+        expect(await escapeTargets(gateway.dataDir)).toEqual(before.outside);
       } finally {
         await own?.close();
       }

@@ -1,5 +1,6 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -152,4 +153,27 @@ export async function errorCodeOf(response: Response): Promise<string | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * Where the hostile corpus's names would land if the gateway ever took an entry name as a path:
+ * the absolute targets, and the relative ones resolved from every folder the gateway writes in
+ * or runs from. Answers each with its content hash, or `absent`.
+ */
+export async function escapeTargets(dataDir: string): Promise<Record<string, string>> {
+  const bases = [dataDir, join(dataDir, 'tmp'), join(dataDir, 'tmp', 'build'), process.cwd()];
+  const relativeNames = ['../escape.txt', '../../escape.txt', '../../evil', '../../etc/passwd'];
+  const paths = [
+    '/etc/passwd',
+    '/etc/cron.d/evil',
+    '/tmp/evil.js',
+    '/tmp/evil',
+    ...bases.flatMap((base) => relativeNames.map((name) => resolve(base, name))),
+  ];
+  const seen: Record<string, string> = {};
+  for (const path of paths) {
+    const content = await readFile(path).catch(() => null);
+    seen[path] = content === null ? 'absent' : createHash('sha256').update(content).digest('hex');
+  }
+  return seen;
 }
