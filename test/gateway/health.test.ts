@@ -1,4 +1,6 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createReadiness } from '../../gateway/readiness.js';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness.js';
 
@@ -62,23 +64,42 @@ test('GET /readyz answers 503 naming the store when it does not answer', async (
   expect(report.checks.dataDir!.ok).toBe(true);
 });
 
-test('the git check fails without git, and its outcome is cached', async () => {
+test('the git check fails without git, and its outcome is kept until its time to live has passed', async () => {
+  const bin = await mkdtemp(join(tmpdir(), 'readiness-git-'));
+  const gitBinary = join(bin, 'git');
   let clock = 0;
   const readiness = createReadiness({
     store: harness.store,
     dataDir: harness.dataDir,
-    gitBinary: '/nonexistent/git',
+    gitBinary,
     gitCheckTtlMs: 1000,
     now: () => clock,
   });
-  const first = await readiness.check();
-  expect(first.ready).toBe(false);
-  expect(first.checks.git).toEqual({ ok: false, error: 'git --version failed: ENOENT' });
+  try {
+    const first = await readiness.check();
+    expect(first.ready).toBe(false);
+    expect(first.checks.git).toEqual({ ok: false, error: 'git --version failed: ENOENT' });
 
-  const cached = await readiness.check();
-  expect(cached.checks.git).toEqual(first.checks.git);
-  clock = 2000;
-  expect((await readiness.check()).checks.git.ok).toBe(false);
+    // git appears at that path; the failure stands until the time to live has passed.
+    await writeFile(gitBinary, '#!/bin/sh\necho "git version 2.39.5"\n', { mode: 0o755 });
+    expect((await readiness.check()).checks.git).toEqual(first.checks.git);
+    clock = 999;
+    expect((await readiness.check()).checks.git).toEqual(first.checks.git);
+
+    clock = 1001;
+    const after = await readiness.check();
+    expect(after.checks.git).toEqual({ ok: true });
+    expect(after.ready).toBe(true);
+
+    // A success is kept the same way: git gone again is not seen until the next expiry.
+    await rm(gitBinary);
+    clock = 2000;
+    expect((await readiness.check()).checks.git).toEqual({ ok: true });
+    clock = 2002;
+    expect((await readiness.check()).checks.git).toEqual(first.checks.git);
+  } finally {
+    await rm(bin, { recursive: true, force: true });
+  }
 });
 
 test('GET /metrics answers Prometheus text with request durations by route and status', async () => {

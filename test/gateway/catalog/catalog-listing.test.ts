@@ -99,6 +99,15 @@ async function pushFromOutside(repo: string, files: Record<string, string>): Pro
 }
 
 /**
+ * The manifest `manifestFor` writes for `repo` (available in the catalog), with some top-level
+ * fields replaced: still well-formed JSON, so only the schema can turn it away.
+ */
+function manifestWith(repo: string, fields: Record<string, unknown>): string {
+  const manifest = JSON.parse(manifestFor(repo, appFiles(1))) as Record<string, unknown>;
+  return `${JSON.stringify({ ...manifest, ...fields }, null, 2)}\n`;
+}
+
+/**
  * Runs one catalog refresh straight through `listCatalog`, with the providers and cache given,
  * and answers how often it read the manifest of `plain-website`; the listing must be empty.
  */
@@ -128,6 +137,13 @@ describe('with a GitHub organization', () => {
     await seedApp(world, 'second-app-beta', { topic: false, appName: 'Beta' });
     await seedApp(world, 'second-app-storage', { available: false });
     await seedApp(world, 'second-app-broken', { manifest: '{"type": "second.app.export.v1",' });
+    // Well-formed JSON, available and topic-tagged, but not a manifest this gateway reads.
+    await seedApp(world, 'second-app-other-type', {
+      manifest: manifestWith('second-app-other-type', { type: 'second.app.export.v2' }),
+    });
+    await seedApp(world, 'second-app-other-schema', {
+      manifest: manifestWith('second-app-other-schema', { schemaVersion: 2 }),
+    });
     await world.double.seedRepo(OWNER, 'plain-website', { files: { 'index.html': 'hi' } });
     await world.double.seedRepo(OWNER, 'empty-repo');
 
@@ -217,13 +233,28 @@ describe('with a GitHub organization', () => {
     await world.double.seedRepo(OWNER, 'broken-manifest', {
       files: { 'second-app.json': '{"type": "second.app.export.v1",' },
     });
+    await world.double.seedRepo(OWNER, 'other-type-manifest', {
+      files: {
+        'second-app.json': manifestWith('other-type-manifest', { type: 'second.app.export.v2' }),
+      },
+    });
+    await world.double.seedRepo(OWNER, 'other-schema-manifest', {
+      files: { 'second-app.json': manifestWith('other-schema-manifest', { schemaVersion: 2 }) },
+    });
 
-    await entries();
+    const first = await entries();
+    expect(first.map((entry) => entry.repo)).toEqual(['second-app-alpha']);
+    for (const repo of ['other-type-manifest', 'other-schema-manifest']) {
+      expect(manifestReads(world.double.requests, repo).map((r) => r.status)).toEqual([200]);
+    }
     const firstRefresh = world.double.requests.length;
     expect((await entries()).map((entry) => entry.repo)).toEqual(['second-app-alpha']);
     const second = world.double.requests.slice(firstRefresh);
     expect(manifestReads(second, 'plain-website')).toEqual([]);
     expect(manifestReads(second, 'broken-manifest')).toEqual([]);
+    // A manifest of another type or schema version is no app manifest: remembered as none.
+    expect(manifestReads(second, 'other-type-manifest')).toEqual([]);
+    expect(manifestReads(second, 'other-schema-manifest')).toEqual([]);
     // A known manifest is still asked about, with its ETag.
     expect(manifestReads(second, 'second-app-alpha').map((r) => r.status)).toEqual([304]);
 

@@ -87,6 +87,28 @@ function mirrorOf(appId: string): string {
   return join(h.gateway.dataDir, 'mirrors', WORKSPACE, `${appId}.git`);
 }
 
+/**
+ * Waits until the store's write count has stood still for half a second and answers it. A
+ * restore fills the store after its stream ends, so its writes land after the response; the
+ * gateway offers no signal for that end, and a quiet half second is far longer than the few
+ * SQLite writes that follow it take.
+ */
+async function storeWritesSettled(): Promise<number> {
+  const quietMs = 500;
+  const deadline = Date.now() + 30_000;
+  let count = h.gateway.store.writeCount;
+  let stillSince = Date.now();
+  while (Date.now() - stillSince < quietMs) {
+    if (Date.now() > deadline) throw new Error('the store was still being written after 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (h.gateway.store.writeCount !== count) {
+      count = h.gateway.store.writeCount;
+      stillSince = Date.now();
+    }
+  }
+  return count;
+}
+
 test('a warm mirror restores the latest version from source control, manifest left out', async () => {
   const appId = await publishedApp();
 
@@ -141,7 +163,7 @@ test('a deleted mirror is rebuilt shallowly from the remote with only the tag re
   expect(git(['--git-dir', mirror, 'rev-list', '--all', '--count'])).toBe('1');
 });
 
-test('a remote that does not answer falls back to the mirror as it stands, and says so', async () => {
+test('a remote that answers 503 falls back to the mirror as it stands, and says so', async () => {
   const appId = await publishedApp();
   h.git.setMode('unavailable');
 
@@ -154,6 +176,26 @@ test('a remote that does not answer falls back to the mirror as it stands, and s
     textOf(sampleApp({ 'src/table.ts': 'export const rows = [];\n' })),
   );
   expect(h.git.requests.some((r) => r.status === 503)).toBe(true);
+});
+
+test('a remote that accepts the connection and then stays silent is given up on: the mirror answers', async () => {
+  await h.close();
+  h = await startSourceControlHarness({
+    env: { DEPLOYMENT_MODE: 'local', REMOTE_TIMEOUT_MS: '1500' },
+  });
+  await h.git.createRepo(GIT_OWNER, REPO);
+  const appId = await publishedApp();
+  h.git.setMode('hang');
+
+  const response = await restore(appId);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('x-source-origin')).toBe('source-control');
+  expect(response.headers.get('x-source-fallback')).toBe('mirror');
+  expect(response.headers.get('x-source-version')).toBe('2');
+  expect(response.headers.get('x-source-hash')).toBe((await storedVersion(appId, 2)).sourceHash);
+  expect(await filesOf(response)).toEqual(
+    textOf(sampleApp({ 'src/table.ts': 'export const rows = [];\n' })),
+  );
 });
 
 test('a restore waits for a sync that holds the mirror, then fetches: no fallback is reported', async () => {
@@ -331,12 +373,11 @@ test('a secret file committed to the remote never comes back, and the version fi
   );
 
   // A second restore of the same version writes its audit record and nothing else, besides
-  // taking and releasing the mirror lease.
-  const writes = h.gateway.store.writeCount;
+  // taking and releasing the mirror lease: counted once its store cache has had its say.
+  const writes = await storeWritesSettled();
   const again = await restore(appId, { version: 3 });
   expect(await filesOf(again)).toEqual(textOf(v3Files));
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  expect(h.gateway.store.writeCount).toBe(writes + 3);
+  expect(await storeWritesSettled()).toBe(writes + 3);
 });
 
 test('a tag rewritten with a manifest that matches its new files is refused against the recorded version', async () => {
