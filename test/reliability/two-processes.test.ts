@@ -18,9 +18,16 @@ import {
   newSecrets,
   waitUntil,
 } from './gateway-client.js';
-import { findInconsistencies } from './version-invariants.js';
+import { expectedVersions, findInconsistencies } from './version-invariants.js';
 
 const BUILDS = 50;
+
+/**
+ * The `distinctApp` number of the i-th build (from 0) of the burst: every fifth carries the
+ * files of the build before it, which went to the other process, so the two processes take
+ * the same source at the same time.
+ */
+const contentOf = (i: number) => (i % 5 === 4 ? i : i + 1);
 
 let gatewayBuild: GatewayBuild;
 let gitServer: GitServer;
@@ -41,7 +48,7 @@ afterAll(async () => {
   await gatewayBuild?.remove();
 });
 
-test('50 concurrent builds of one app through two gateways on one DATA_DIR: no build lost, one tag per build, versions in build order', async () => {
+test('50 concurrent builds of one app through two gateways on one DATA_DIR, some repeating a source: no build lost, a tag per change of source, versions in build order', async () => {
   const secrets = newSecrets();
   const env = { ...baseEnv(secrets), SYNC_RETRY_BASE_MS: '100', SYNC_MAX_ATTEMPTS: '10' };
   for (let i = 0; i < 2; i += 1) {
@@ -54,35 +61,62 @@ test('50 concurrent builds of one app through two gateways on one DATA_DIR: no b
   const appId = await clients[0]!.createApp('Shared store');
 
   // All at once, alternating between the processes.
-  const answers = await Promise.all(
+  const burst = await Promise.all(
     Array.from({ length: BUILDS }, (_, i) =>
-      clients[i % 2]!.uploadBuild(appId, distinctApp('shared', i + 1), `Build ${i + 1}`),
+      clients[i % 2]!.uploadBuild(appId, distinctApp('shared', contentOf(i)), `Build ${i + 1}`),
     ),
   );
-  expect(answers.map((answer) => answer.status)).toEqual(Array(BUILDS).fill(201));
-  const uploadedIds = answers.map((answer) => answer.body.build!.id);
-
-  await waitUntil(
-    async () => {
-      const sc = (await clients[1]!.app(appId)).sourceControl;
-      return sc.status === 'synced' && sc.version === BUILDS;
-    },
-    120_000,
-    async () =>
-      `the app did not reach v${BUILDS}: ${JSON.stringify((await clients[1]!.app(appId)).sourceControl)}\n${processes[0]!.logTail(10)}\n${processes[1]!.logTail(10)}`,
+  // Then one new source through both processes at once. Stored after the whole burst and next
+  // to each other, the pair always makes exactly one version, whatever order the burst took.
+  const pair = await Promise.all(
+    clients.map((client, i) =>
+      client.uploadBuild(appId, distinctApp('shared', BUILDS + 1), `Pair ${i + 1}`),
+    ),
   );
+  const answers = [...burst, ...pair];
+  expect(answers.map((answer) => answer.status)).toEqual(Array(answers.length).fill(201));
+  const uploadedIds = answers.map((answer) => answer.body.build!.id);
 
   // The order the store took the builds in is the order versions must follow.
   const stored = (await clients[0]!.builds(appId)).slice().reverse();
   expect(new Set(stored.map((build) => build.id))).toEqual(new Set(uploadedIds));
-  const versionsInBuildOrder = stored.map((build) => build.sync.version);
-  expect(versionsInBuildOrder).toEqual(Array.from({ length: BUILDS }, (_, i) => i + 1));
+  const uploaded = stored.map((build) => ({ id: build.id, snapshotHash: build.snapshotHash }));
+  const { hashes, versionOfBuild } = expectedVersions(uploaded);
+  // Ten repeats in the burst, one in the pair: the repeated files gave repeated hashes.
+  expect(new Set(uploaded.map((build) => build.snapshotHash)).size).toBe(answers.length - 11);
+  const [beforeLast, last] = stored.slice(-2);
+  expect(new Set([beforeLast!.id, last!.id])).toEqual(new Set(pair.map((a) => a.body.build!.id)));
+  expect(beforeLast!.snapshotHash).toBe(last!.snapshotHash);
+  expect(hashes.length).toBeLessThan(stored.length);
+
+  await waitUntil(
+    async () => {
+      const builds = await clients[1]!.builds(appId);
+      const sc = (await clients[1]!.app(appId)).sourceControl;
+      return (
+        builds.every((build) => build.sync.status === 'synced') &&
+        sc.status === 'synced' &&
+        sc.version === hashes.length
+      );
+    },
+    180_000,
+    async () =>
+      `the app did not reach v${hashes.length} with every build synced: ${JSON.stringify((await clients[1]!.app(appId)).sourceControl)}\n${processes[0]!.logTail(10)}\n${processes[1]!.logTail(10)}`,
+  );
+
+  const versionsInBuildOrder = (await clients[0]!.builds(appId))
+    .slice()
+    .reverse()
+    .map((build) => build.sync.version);
+  expect(versionsInBuildOrder).toEqual(stored.map((build) => versionOfBuild.get(build.id)));
+  // The pair shares the one version its source made, the last one.
+  expect(versionsInBuildOrder.slice(-2)).toEqual([hashes.length, hashes.length]);
 
   const problems = await findInconsistencies(clients[1]!, {
     appId,
     remoteGitDir: gitServer.repoPath(GIT_OWNER, repo),
     dataDir,
-    builds: stored.map((build) => ({ id: build.id, snapshotHash: build.snapshotHash })),
+    builds: uploaded,
   });
   expect(problems).toEqual([]);
 
@@ -91,15 +125,12 @@ test('50 concurrent builds of one app through two gateways on one DATA_DIR: no b
     appId,
     remoteGitDir: gitServer.repoPath(GIT_OWNER, repo),
     dataDir,
-    builds: [
-      ...stored.map((build) => ({ id: build.id, snapshotHash: build.snapshotHash })),
-      { id: 'phantom', snapshotHash: `sha256:${'0'.repeat(64)}` },
-    ],
+    builds: [...uploaded, { id: 'phantom', snapshotHash: `sha256:${'0'.repeat(64)}` }],
   });
   expect(withPhantom).toEqual(
     expect.arrayContaining([
       'build phantom is missing from GET builds',
-      `remote tags are [${Array.from({ length: BUILDS }, (_, i) => `second-app-v${i + 1}`).join(' ')}], expected v1..v${BUILDS + 1}`,
+      `remote tags are [${hashes.map((_, i) => `second-app-v${i + 1}`).join(' ')}], expected v1..v${hashes.length + 1}`,
     ]),
   );
-}, 240_000);
+}, 300_000);

@@ -79,6 +79,44 @@ test('with the policy off nothing syncs; turned on, existing apps are adopted at
   expect(((await publish.json()) as { error: { code: string } }).error.code).toBe('not_supported');
 });
 
+test('turned off after a synced build, the policy stops syncing: the next build is disabled and no git request is made', async () => {
+  await h.git.createRepo(GIT_OWNER, 'second-app-ledger');
+  expect((await h.connect({ storeAppSource: true })).status).toBe(200);
+  const appId = await h.gateway.createApp('Ledger');
+  expect((await build(appId, sampleApp())).build.sync.status).toBe('pending');
+  await h.settle();
+  expect((await appOf(appId)).sourceControl).toMatchObject({ status: 'synced', version: 1 });
+  expect(h.remoteTags('second-app-ledger')).toEqual(['second-app-v1']);
+
+  const turnedOff = await put({ storeAppSource: false });
+  expect(turnedOff.status).toBe(200);
+  expect(
+    ((await turnedOff.json()) as { settings: { storeAppSource: boolean } }).settings.storeAppSource,
+  ).toBe(false);
+  await h.settle();
+
+  // Counted after the save: saving the settings checks the credential with the server.
+  const before = h.git.requests.length;
+  const off = await build(appId, sampleApp({ 'src/after.ts': 'changed after the policy' }));
+  expect(off.build.sync.status).toBe('disabled');
+  await h.settle();
+
+  expect(h.git.requests.length).toBe(before);
+  expect(h.remoteTags('second-app-ledger')).toEqual(['second-app-v1']);
+  const viewer = await h.gateway.userToken({ role: 'viewer' });
+  const { builds } = (await (
+    await h.gateway.request(`/api/v1/apps/${appId}/builds`, { token: viewer })
+  ).json()) as { builds: { sync: { status: string; version: number | null } }[] };
+  expect(builds.map((b) => b.sync)).toEqual([
+    { status: 'disabled', version: null, error: null },
+    { status: 'synced', version: 1, error: null },
+  ]);
+  const { versions } = (await (
+    await h.gateway.request(`/api/v1/apps/${appId}/versions`, { token: viewer })
+  ).json()) as { versions: { version: number }[] };
+  expect(versions.map((v) => v.version)).toEqual([1]);
+});
+
 test('sharing writes a manifest-only commit and no tag; rollback makes the next version', async () => {
   await h.git.createRepo(GIT_OWNER, 'second-app-ledger');
   await h.connect({ storeAppSource: true });

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import type {
   ProviderAdapter,
   ProviderConnection,
@@ -42,11 +44,14 @@ interface ProviderCase {
   ) => ProviderAdapter;
   /** The token kind the double issues (default: the provider's personal token). */
   tokenKind?: string;
+  /** Whether the provider has repository topics (Bitbucket has none). */
+  topics: boolean;
 }
 
 const CASES: ProviderCase[] = [
   {
     name: 'github',
+    topics: true,
     start: () => startGitHubDouble('dotcom'),
     savedToken: (_d, raw) => raw,
     adapter: (d, conn, options) =>
@@ -57,18 +62,21 @@ const CASES: ProviderCase[] = [
   },
   {
     name: 'github enterprise',
+    topics: true,
     start: () => startGitHubDouble('ghes'),
     savedToken: (_d, raw) => raw,
     adapter: (_d, conn, options) => createGitHubAdapter(conn, options),
   },
   {
     name: 'gitlab',
+    topics: true,
     start: () => startGitLabDouble(),
     savedToken: (_d, raw) => raw,
     adapter: (_d, conn, options) => createGitLabAdapter(conn, options),
   },
   {
     name: 'bitbucket-cloud',
+    topics: false,
     start: () => startBitbucketCloudDouble(),
     savedToken: (d, raw) => (d as BitbucketCloudDouble).connectionToken(raw),
     adapter: (d, conn, options) =>
@@ -80,6 +88,7 @@ const CASES: ProviderCase[] = [
   },
   {
     name: 'bitbucket-server',
+    topics: false,
     start: () => startBitbucketServerDouble(),
     savedToken: (d, raw) => (d as BitbucketServerDouble).connectionToken(raw),
     adapter: (_d, conn, options) => createBitbucketServerAdapter(conn, options),
@@ -87,6 +96,7 @@ const CASES: ProviderCase[] = [
   {
     // Project tokens are refused in Basic auth: git must send them as a Bearer header.
     name: 'bitbucket-server (project token)',
+    topics: false,
     start: () => startBitbucketServerDouble(),
     savedToken: (_d, raw) => raw,
     adapter: (_d, conn, options) => createBitbucketServerAdapter(conn, options),
@@ -94,6 +104,7 @@ const CASES: ProviderCase[] = [
   },
   {
     name: 'gitea',
+    topics: true,
     start: () => startGiteaDouble(),
     savedToken: (_d, raw) => raw,
     adapter: (_d, conn, options) => createGiteaAdapter(conn, options),
@@ -104,9 +115,39 @@ const OWNER = 'acme-org';
 
 const RAW_TOKEN = 'e2e-provider-token-0123456789abcdef';
 
+/**
+ * The adapter with the double in its outage mode for the length of each topic call, so the
+ * topic requests travel to the double and get the provider's own outage answer while every
+ * other call (creation, push) is served normally.
+ */
+function withTopicOutage(adapter: ProviderAdapter, double: ProviderDouble): ProviderAdapter {
+  return {
+    ...adapter,
+    async addTopic(repo, topic) {
+      double.setMode('down');
+      try {
+        return await adapter.addTopic(repo, topic);
+      } finally {
+        double.setMode('ok');
+      }
+    },
+  };
+}
+
+/** Every ref of a bare repository with the object it points at, one per line. */
+function refsOf(gitDir: string): string {
+  return execFileSync(
+    'git',
+    ['--git-dir', gitDir, 'for-each-ref', '--format=%(objectname) %(refname)'],
+    { encoding: 'utf8' },
+  );
+}
+
 describe.each(CASES)('through the $name double', (providerCase) => {
   let double: ProviderDouble;
   let h: SourceControlHarness;
+  let topicOutage = false;
+  const warnings: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
     double = await providerCase.start();
@@ -116,9 +157,22 @@ describe.each(CASES)('through the $name double', (providerCase) => {
       login: 'e2e-admin',
       ...(providerCase.tokenKind ? { kind: providerCase.tokenKind, resource: OWNER } : {}),
     });
+    const logSink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+          warnings.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
     h = await startSourceControlHarness({
       env: { DEPLOYMENT_MODE: 'local' },
-      module: { providers: (conn, options) => providerCase.adapter(double, conn, options) },
+      logger: pino({ level: 'warn' }, logSink),
+      module: {
+        providers: (conn, options) => {
+          const adapter = providerCase.adapter(double, conn, options);
+          return topicOutage ? withTopicOutage(adapter, double) : adapter;
+        },
+      },
     });
   });
   afterAll(async () => {
@@ -177,6 +231,8 @@ describe.each(CASES)('through the $name double', (providerCase) => {
     });
     const state = double.repoState(OWNER, 'second-app-field-notes');
     expect(state?.private).toBe(true);
+    // The topic marks the repository as an app for discovery, where the provider has topics.
+    if (providerCase.topics) expect(state?.topics).toEqual(['second-app']);
 
     await uploadBuild(
       h.gateway,
@@ -273,4 +329,112 @@ describe.each(CASES)('through the $name double', (providerCase) => {
       tag: 'second-app-v1',
     });
   });
+
+  /** Creates an app, uploads one build and publishes it; answers the app id once all settled. */
+  const publishNewApp = async (name: string) => {
+    const appId = await h.gateway.createApp(name);
+    const worker = await h.gateway.workerToken(appId);
+    expect((await uploadBuild(h.gateway, appId, worker, await makeTar(sampleApp()))).status).toBe(
+      201,
+    );
+    const publish = await h.gateway.request(`/api/v1/apps/${appId}/source-control/publish`, {
+      method: 'POST',
+      token: await h.gateway.userToken({ role: 'builder' }),
+    });
+    expect(publish.status).toBe(202);
+    await h.settle();
+    return appId;
+  };
+
+  const sourceControlOf = async (appId: string) =>
+    (
+      (await (
+        await h.gateway.request(`/api/v1/apps/${appId}`, { token: await h.gateway.userToken() })
+      ).json()) as { app: { sourceControl: Record<string, unknown> } }
+    ).app.sourceControl;
+
+  test("a repository name taken by someone else's repository sends the app to the name with its id, leaving theirs untouched", async () => {
+    await connect();
+    // Not an app: a person's repository that happens to carry the name the app would get.
+    await double.seedRepo(OWNER, 'second-app-ledger-book', {
+      files: { 'README.md': 'kept by hand\n' },
+      tags: ['v0.1'],
+      topics: ['accounting'],
+      description: 'the finance team ledger',
+    });
+    const seededState = double.repoState(OWNER, 'second-app-ledger-book');
+    const seededGitDir = double.gitRepoPath(OWNER, 'second-app-ledger-book');
+    const seededRefs = refsOf(seededGitDir);
+    expect(seededRefs).toContain('refs/tags/v0.1');
+
+    const appId = await publishNewApp('Ledger Book');
+
+    const own = `second-app-ledger-book-${appId.slice(0, 8)}`;
+    expect(await sourceControlOf(appId)).toMatchObject({
+      status: 'synced',
+      version: 1,
+      repo: own,
+      pushed: true,
+      lastError: null,
+    });
+    const ownState = double.repoState(OWNER, own);
+    expect(ownState?.private).toBe(true);
+    if (providerCase.topics) expect(ownState?.topics).toEqual(['second-app']);
+    const ownTags = execFileSync('git', ['--git-dir', double.gitRepoPath(OWNER, own), 'tag'], {
+      encoding: 'utf8',
+    });
+    expect(ownTags.split('\n').filter(Boolean)).toEqual(['second-app-v1']);
+
+    // Their repository: the same refs, topics and description as before the publish.
+    expect(refsOf(seededGitDir)).toBe(seededRefs);
+    expect(double.repoState(OWNER, 'second-app-ledger-book')).toEqual(seededState);
+  });
+
+  // Bitbucket has no topics, so there is no topic call to fail.
+  const topicTest = providerCase.topics ? test : test.skip;
+  topicTest(
+    'a topic call that fails in a provider outage leaves the sync synced and is recorded in the audit and the log',
+    async () => {
+      await connect();
+
+      topicOutage = true;
+      let appId: string;
+      try {
+        appId = await publishNewApp('Topic Outage');
+      } finally {
+        topicOutage = false;
+      }
+
+      expect(await sourceControlOf(appId)).toMatchObject({
+        status: 'synced',
+        version: 1,
+        repo: 'second-app-topic-outage',
+        pushed: true,
+        lastError: null,
+      });
+      // The outage reached the topic call and nothing else: the repository exists without it.
+      expect(double.repoState(OWNER, 'second-app-topic-outage')?.topics).toEqual([]);
+
+      const audit = await h.gateway.request(`/api/v1/audit?appId=${appId}`, {
+        token: await h.gateway.userToken({ role: 'admin' }),
+      });
+      const { events } = (await audit.json()) as {
+        events: { action: string; outcome: string; code: string | null }[];
+      };
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          action: 'source-control.topic',
+          outcome: 'failure',
+          code: 'provider_unavailable',
+        }),
+      );
+      expect(warnings).toContainEqual(
+        expect.objectContaining({
+          appId,
+          repo: 'second-app-topic-outage',
+          code: 'provider_unavailable',
+        }),
+      );
+    },
+  );
 });
