@@ -11,7 +11,9 @@ import type { BuildSyncPlan } from '../services/build-service.js';
 /**
  * Whether a build syncs (DESIGN §3): in `local` mode when the app was published, in
  * `onprem`/`managed` when the workspace policy is on, which also adopts apps built before it.
- * Nothing syncs without a connection.
+ * Nothing syncs without a connection. Where the workspace decides and no longer stores source
+ * in git, the store is authoritative again: an app it had adopted stops being backed (its repo
+ * and last version stay on record for the day the policy returns).
  */
 export function planBuildSync(
   mode: DeploymentMode,
@@ -23,7 +25,13 @@ export function planBuildSync(
   const wanted =
     settings !== null && (mode === 'local' ? app.sourceControl.backed : settings.storeAppSource);
   if (!wanted) {
-    return { sync: { status: 'disabled', version: null, error: null } };
+    const released = mode !== 'local' && app.sourceControl.backed;
+    return {
+      sync: { status: 'disabled', version: null, error: null },
+      ...(released && {
+        sourceControl: { backed: false, status: 'disabled', lastError: null, nextRetryAt: null },
+      }),
+    };
   }
 
   // An app whose last sync failed for good keeps showing that failure until someone retries;

@@ -103,6 +103,13 @@ test('turned off after a synced build, the policy stops syncing: the next build 
 
   expect(h.git.requests.length).toBe(before);
   expect(h.remoteTags('second-app-ledger')).toEqual(['second-app-v1']);
+  // The store is authoritative again: the app is no longer backed, its repo stays on record.
+  expect((await appOf(appId)).sourceControl).toMatchObject({
+    backed: false,
+    status: 'disabled',
+    repo: 'second-app-ledger',
+    version: 1,
+  });
   const viewer = await h.gateway.userToken({ role: 'viewer' });
   const { builds } = (await (
     await h.gateway.request(`/api/v1/apps/${appId}/builds`, { token: viewer })
@@ -115,6 +122,18 @@ test('turned off after a synced build, the policy stops syncing: the next build 
     await h.gateway.request(`/api/v1/apps/${appId}/versions`, { token: viewer })
   ).json()) as { versions: { version: number }[] };
   expect(versions.map((v) => v.version)).toEqual([1]);
+
+  // Turned on again, the app is adopted once more and goes on in the same repository.
+  expect((await put({ storeAppSource: true })).status).toBe(200);
+  await build(appId, sampleApp({ 'src/after.ts': 'changed once the policy returned' }));
+  await h.settle();
+  expect((await appOf(appId)).sourceControl).toMatchObject({
+    backed: true,
+    status: 'synced',
+    repo: 'second-app-ledger',
+    version: 2,
+  });
+  expect(h.remoteTags('second-app-ledger')).toEqual(['second-app-v1', 'second-app-v2']);
 });
 
 test('sharing writes a manifest-only commit and no tag; rollback makes the next version', async () => {
