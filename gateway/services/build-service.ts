@@ -132,7 +132,15 @@ export function createBuildService(options: BuildServiceOptions = {}): BuildServ
         job,
       });
 
-      const saved: SavedBuild = { app: savedApp, build, snapshot, job };
+      // The store may have placed the build a moment later, after a build of the same app that
+      // another process committed first; the draft carries the moment it was stored at.
+      const storedAt = savedApp.draft?.createdAt ?? createdAt;
+      const saved: SavedBuild = {
+        app: savedApp,
+        build: { ...build, createdAt: storedAt },
+        snapshot,
+        job: job && { ...job, createdAt: storedAt, updatedAt: storedAt },
+      };
       logger.info(
         {
           ws: workspace.workspaceId,

@@ -24,6 +24,7 @@ import {
   type GatewayCollections,
   type SnapshotDocument,
 } from './mongo-collections.js';
+import { atMoment, buildMoment } from '../build-moment.js';
 
 /** Reads answer records as they were written: without MongoDB's `_id`. */
 const NO_ID = { projection: { _id: 0 } } as const;
@@ -336,12 +337,30 @@ export class MongoWorkspace implements WorkspaceStore {
   }
 
   private async saveBuildSteps(
-    write: BuildWrite,
+    incoming: BuildWrite,
     snapshotDoc: SnapshotDocument,
     session?: ClientSession,
   ): Promise<AppRecord> {
-    const { build, draft, sourceControl, job, installedFrom, createApp } = write;
     const ws = this.workspaceId;
+    // Read inside the transaction where there is one; on a standalone server two writers can
+    // still take the same moment, and their order then falls to the document ids.
+    const heldBuild = await this.c.builds.findOne(
+      { workspaceId: ws, id: incoming.build.id },
+      { session, projection: { createdAt: 1 } },
+    );
+    const newest = await this.c.builds.findOne(
+      { workspaceId: ws, appId: incoming.build.appId },
+      { session, sort: { createdAt: -1 }, projection: { createdAt: 1 } },
+    );
+    const write = atMoment(
+      incoming,
+      buildMoment(
+        incoming.build.createdAt,
+        heldBuild?.createdAt ?? null,
+        newest?.createdAt ?? null,
+      ),
+    );
+    const { build, draft, sourceControl, job, installedFrom, createApp } = write;
 
     // Checks first, so a refused write (no app, an app that exists already, a conflicting id)
     // writes nothing even without a transaction.

@@ -14,6 +14,7 @@ import { chunkCountOf, splitIntoChunks } from '../blob-chunks.js';
 import { listLimit } from '../list-limits.js';
 import { isSameBuild } from '../same-build.js';
 import type { AppPatch, AuditQuery, BuildWrite, WorkspaceStore } from '../store-port.js';
+import { atMoment, buildMoment } from '../build-moment.js';
 import { isForeignKeyFailure, type SqliteConnection } from './sqlite-connection.js';
 import {
   appFromRow,
@@ -273,10 +274,12 @@ export class SqliteWorkspace implements WorkspaceStore {
     this.conn.sql(INSERT_SNAPSHOT).run(snapshotParams(snapshot));
   }
 
-  async saveBuild(write: BuildWrite): Promise<AppRecord> {
-    const { snapshot, build, draft, sourceControl, job, installedFrom } = write;
-
+  async saveBuild(incoming: BuildWrite): Promise<AppRecord> {
     return this.conn.durableWrite(() => {
+      // Inside the write transaction, so the moment follows the order writers commit in.
+      const write = atMoment(incoming, this.buildMomentOf(incoming.build));
+      const { snapshot, build, draft, sourceControl, job, installedFrom } = write;
+
       // A new app goes in first: the build and job rows name it (foreign keys), and a later
       // step that fails rolls it back with them, so no app is ever left without its draft.
       if (write.createApp !== undefined) this.insertApp(write.createApp);
@@ -402,6 +405,16 @@ export class SqliteWorkspace implements WorkspaceStore {
   }
 
   /** A build id already held is fine only when it is this very build, saved again. */
+  private buildMomentOf(build: BuildRecord): string {
+    const held = this.conn
+      .sql('SELECT created_at FROM builds WHERE workspace_id = ? AND id = ?')
+      .get(this.workspaceId, build.id) as { created_at: string } | undefined;
+    const latest = this.conn
+      .sql('SELECT MAX(created_at) AS latest FROM builds WHERE workspace_id = ? AND app_id = ?')
+      .get(this.workspaceId, build.appId) as { latest: string | null };
+    return buildMoment(build.createdAt, held?.created_at ?? null, latest.latest);
+  }
+
   private requireRetryOf(build: BuildRecord): void {
     const row = this.conn
       .sql('SELECT * FROM builds WHERE workspace_id = ? AND id = ?')

@@ -332,6 +332,34 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
         expect(await ws.listBuilds(app.id)).toEqual([write.build]);
       });
 
+      test('a build whose clock reads no later than the newest build is placed just after it, with its job', async () => {
+        const { ws, app } = await workspaceWithApp();
+        const first = buildWrite(ws.workspaceId, app.id, { createdAt: at(5) });
+        await ws.saveBuild(first);
+
+        // Another writer read its clock first and committed second.
+        const late = buildWrite(ws.workspaceId, app.id, { createdAt: at(3) });
+        const saved = await ws.saveBuild(late);
+        const placed = new Date(Date.parse(at(5)) + 1).toISOString();
+
+        expect(saved.draft).toEqual({ ...late.draft, createdAt: placed });
+        expect((await ws.listBuilds(app.id)).map((b) => [b.id, b.createdAt])).toEqual([
+          [late.build.id, placed],
+          [first.build.id, at(5)],
+        ]);
+        expect(
+          (await ws.unfinishedJobsOfApp(app.id)).map((job) => [job.id, job.createdAt]),
+        ).toEqual([
+          [first.job!.id, at(5)],
+          [late.job!.id, placed],
+        ]);
+
+        // Saved again, it is a retry and keeps the moment it was stored at.
+        await ws.saveBuild(late);
+        expect((await ws.getBuild(app.id, late.build.id))?.createdAt).toBe(placed);
+        expect(await ws.listBuilds(app.id)).toHaveLength(2);
+      });
+
       test('fails whole: a build id held by another build leaves nothing of the write', async () => {
         const { ws, app } = await workspaceWithApp();
         const first = buildWrite(ws.workspaceId, app.id);
@@ -512,7 +540,7 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
     describe('builds', () => {
       test('listBuilds answers newest first and honours the limit', async () => {
         const { ws, app } = await workspaceWithApp();
-        const times = [at(20), at(40), at(30)];
+        const times = [at(20), at(30), at(40)];
         const ids: string[] = [];
         for (const createdAt of times) {
           const write = buildWrite(ws.workspaceId, app.id, { createdAt, withJob: false });
@@ -522,8 +550,8 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
 
         const builds = await ws.listBuilds(app.id);
 
-        expect(builds.map((build) => build.id)).toEqual([ids[1], ids[2], ids[0]]);
-        expect((await ws.listBuilds(app.id, 2)).map((build) => build.id)).toEqual([ids[1], ids[2]]);
+        expect(builds.map((build) => build.id)).toEqual([ids[2], ids[1], ids[0]]);
+        expect((await ws.listBuilds(app.id, 2)).map((build) => build.id)).toEqual([ids[2], ids[1]]);
       });
 
       test('getBuild needs the right app; updateBuildSync replaces the sync block', async () => {
