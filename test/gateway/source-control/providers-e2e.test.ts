@@ -390,8 +390,12 @@ describe.each(CASES)('through the $name double', (providerCase) => {
     expect(double.repoState(OWNER, 'second-app-ledger-book')).toEqual(seededState);
   });
 
-  // Bitbucket has no topics, so there is no topic call to fail.
-  const topicTest = providerCase.topics ? test : test.skip;
+  // Bitbucket has no topics, so there is no topic call to fail: the case is not run there, and
+  // the output says so.
+  if (!providerCase.topics) {
+    console.info(`${providerCase.name}: no topics, so no topic-outage case to run`);
+  }
+  const topicTest = providerCase.topics ? test : () => undefined;
   topicTest(
     'a topic call that fails in a provider outage leaves the sync synced and is recorded in the audit and the log',
     async () => {
