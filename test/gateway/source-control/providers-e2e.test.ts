@@ -203,17 +203,8 @@ describe.each(CASES)('through the $name double', (providerCase) => {
   test('connect, publish v1, v2 on a change, nothing when unchanged, restore v1 with no mirror', async () => {
     await connect();
 
-    const appId = await h.gateway.createApp('Field Notes');
+    const appId = await publishNewApp('Field Notes');
     const worker = await h.gateway.workerToken(appId);
-    expect((await uploadBuild(h.gateway, appId, worker, await makeTar(sampleApp()))).status).toBe(
-      201,
-    );
-    const publish = await h.gateway.request(`/api/v1/apps/${appId}/source-control/publish`, {
-      method: 'POST',
-      token: await h.gateway.userToken({ role: 'builder' }),
-    });
-    expect(publish.status).toBe(202);
-    await h.settle();
 
     const read = async () =>
       (
