@@ -344,9 +344,9 @@ export class MongoWorkspace implements WorkspaceStore {
     const ws = this.workspaceId;
     // Read inside the transaction where there is one; on a standalone server two writers can
     // still take the same moment, and their order then falls to the document ids.
-    const heldBuild = await this.c.builds.findOne(
+    const held = await this.c.builds.findOne(
       { workspaceId: ws, id: incoming.build.id },
-      { session, projection: { createdAt: 1 } },
+      { session },
     );
     const newest = await this.c.builds.findOne(
       { workspaceId: ws, appId: incoming.build.appId },
@@ -354,11 +354,7 @@ export class MongoWorkspace implements WorkspaceStore {
     );
     const write = atMoment(
       incoming,
-      buildMoment(
-        incoming.build.createdAt,
-        heldBuild?.createdAt ?? null,
-        newest?.createdAt ?? null,
-      ),
+      buildMoment(incoming.build.createdAt, held?.createdAt ?? null, newest?.createdAt ?? null),
     );
     const { build, draft, sourceControl, job, installedFrom, createApp } = write;
 
@@ -367,7 +363,6 @@ export class MongoWorkspace implements WorkspaceStore {
     const app = await this.c.apps.findOne({ workspaceId: ws, id: build.appId }, { session });
     if (app === null && createApp === undefined) throw noSuchApp();
     if (app !== null && createApp !== undefined) throw appExists();
-    const held = await this.c.builds.findOne({ workspaceId: ws, id: build.id }, { session });
     if (held !== null && !isSameBuild(held, build)) {
       throw new GatewayError('invalid_request', 'A different build with this id exists.');
     }
