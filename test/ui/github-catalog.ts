@@ -3,7 +3,13 @@ import {
   startArchiveSwapProxy,
   type ArchiveSwapProxy,
 } from '../gateway/catalog/archive-swap-proxy.js';
-import { appFiles, manifestFor, OWNER, seedApp } from '../gateway/catalog/catalog-support.js';
+import {
+  appFiles,
+  connectGitHubEnterprise,
+  manifestFor,
+  OWNER,
+  seedApp,
+} from '../gateway/catalog/catalog-support.js';
 import { pushAsOutsider } from '../gateway/restore/restore-support.js';
 import type { UiStack } from './ui-stack.js';
 
@@ -34,21 +40,11 @@ export async function connectGitHubCatalog(stack: UiStack): Promise<GitHubCatalo
   const token = 'ghp-ui-catalog-token-0123456789abcdef';
   github.addToken({ value: token, login: 'catalog-admin' });
   github.addOwner(OWNER, 'org');
-  const connected = await stack.gateway.request('/api/v1/source-control', {
-    method: 'PUT',
-    token: await stack.gateway.userToken({ role: 'admin' }),
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      provider: 'github',
-      baseUrl: `${proxy.origin}/api/v3`,
-      owner: OWNER,
-      ownerType: 'org',
-      token,
-    }),
-  });
-  if (connected.status !== 200) {
+  try {
+    await connectGitHubEnterprise(stack.gateway, proxy.origin, token);
+  } catch (error) {
     await close();
-    throw new Error(`connecting to the GitHub double answered ${connected.status}`);
+    throw error;
   }
 
   // The seeding helper asks only for the double of a catalog test's world.

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { buildManifest, serializeManifest } from '../../../core/manifest.js';
 import { summarizeSource } from '../../../core/source-hash.js';
 import type { GatewayDeps } from '../../../gateway/create-gateway.js';
+import type { GatewayHarness } from '../../support/gateway-harness.js';
 import { startGitHubDouble, type GitHubDouble } from '../../doubles/github/github-double.js';
 import {
   startSourceControlHarness,
@@ -36,20 +37,7 @@ export async function startCatalogWorld(
     deps: options.deps,
   });
 
-  const saved = await h.gateway.request('/api/v1/source-control', {
-    method: 'PUT',
-    token: await h.gateway.userToken({ role: 'admin' }),
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      provider: 'github',
-      baseUrl: `${proxy.origin}/api/v3`,
-      owner: OWNER,
-      ownerType: 'org',
-      token: TOKEN,
-    }),
-  });
-  if (saved.status !== 200)
-    throw new Error(`connecting answered ${saved.status}: ${await saved.text()}`);
+  await connectGitHubEnterprise(h.gateway, proxy.origin, TOKEN);
 
   return {
     h,
@@ -61,6 +49,31 @@ export async function startCatalogWorld(
       await double.close();
     },
   };
+}
+
+/**
+ * Connects the harness's workspace, as an admin through the settings API, to a GitHub
+ * Enterprise double (or a proxy in front of one) at `origin`, organization `acme`.
+ */
+export async function connectGitHubEnterprise(
+  gateway: GatewayHarness,
+  origin: string,
+  token: string,
+): Promise<void> {
+  const saved = await gateway.request('/api/v1/source-control', {
+    method: 'PUT',
+    token: await gateway.userToken({ role: 'admin' }),
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      provider: 'github',
+      baseUrl: `${origin}/api/v3`,
+      owner: OWNER,
+      ownerType: 'org',
+      token,
+    }),
+  });
+  if (saved.status !== 200)
+    throw new Error(`connecting answered ${saved.status}: ${await saved.text()}`);
 }
 
 /** Files of a small app at a version. */
